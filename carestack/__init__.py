@@ -1,0 +1,3 @@
+"""carestack package."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""load package."""
+
+__all__: list[str] = []

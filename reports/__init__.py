@@ -1,0 +1,3 @@
+"""reports package."""
+
+__all__: list[str] = []

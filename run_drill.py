@@ -1,0 +1,140 @@
+"""The command line: parses arguments, calls the packages, sets exit codes.
+
+Thin by design (DESIGN.md section 2): each ``cmd_*`` function parses nothing itself
+and holds no logic beyond wiring; the work lives in simulator/, load/ and reports/.
+Exit codes (DESIGN.md section 3): 0 success, 1 a gate failed, 2 bad input or usage,
+3 the target could not be reached or the drill could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from simulator.errors import DrillError, InputError
+
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{self.prog}: {message}")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a scenario and print its expected volume, peak and mix."""
+    raise InputError("validate: not available yet")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Run the crowd model and write the event stream."""
+    raise InputError("generate: not available yet")
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Run crowd and care-team models together, no stack."""
+    raise InputError("simulate: not available yet")
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    """Print the staffing plan per tier and interval."""
+    raise InputError("staff: not available yet")
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    """Replay a storm against a stack and measure it."""
+    raise InputError("drill: not available yet")
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    """Check a results.json against gates; exit 1 when one fails."""
+    raise InputError("gate: not available yet")
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Join a drill's Locust master as a worker."""
+    raise InputError("worker: not available yet")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="drill", description="Crisis-drill harness for social-media care.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("validate", help="check a scenario and print a summary")
+    p.add_argument("scenario", type=Path)
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("generate", help="run the crowd model, write events.jsonl")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True, help="events.jsonl to write")
+    p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("simulate", help="crowd + care-team model, no stack")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True, help="run folder to write")
+    p.add_argument("--seed", type=int, default=None)
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("staff", help="staffing plan per tier and interval")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--interval", default="15m", help="interval length (default 15m)")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.add_argument("--csv", type=Path, default=None, help="also write the plan as CSV")
+    p.set_defaults(func=cmd_staff)
+
+    p = sub.add_parser("drill", help="replay against a stack and measure")
+    p.add_argument("scenario", type=Path)
+    p.add_argument("-o", "--output", type=Path, default=None, help="run folder (default runs/<name>-<timestamp>)")
+    p.add_argument("--target", type=Path, default=None, help="target profile YAML (default: start the reference stack)")
+    p.add_argument("--base-url", default=None, help="override the profile's base URL")
+    p.add_argument("--speed", type=float, default=None, help="scenario seconds per wall second")
+    p.add_argument("--volume", type=float, default=1.0, help="multiply arrival rates")
+    p.add_argument("--workers", type=int, default=0, help="local Locust worker processes")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--ui", action="store_true", help="serve Locust's web UI during the drill")
+    p.add_argument("--platform-port", type=int, default=8765)
+    p.add_argument("--grace", default="30s", help="wait this long (scenario time) for late actions")
+    p.add_argument("--allow-remote", action="store_true", help="allow a target outside loopback")
+    p.add_argument("--gate", action="store_true", help="run the gate at the end")
+    p.add_argument("--gates", type=Path, default=None, help="gates file for --gate")
+    p.set_defaults(func=cmd_drill)
+
+    p = sub.add_parser("gate", help="CI gate over a results.json")
+    p.add_argument("results", type=Path)
+    p.add_argument("--gates", type=Path, default=None)
+    p.add_argument("--baseline", type=Path, default=None)
+    p.add_argument("--max-regression", default="10%")
+    p.add_argument("--junit", type=Path, default=None)
+    p.set_defaults(func=cmd_gate)
+
+    p = sub.add_parser("worker", help="a Locust worker for a multi-machine drill")
+    p.add_argument("--master-host", required=True)
+    p.add_argument("--master-port", type=int, default=5557)
+    p.set_defaults(func=cmd_worker)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; turn DrillError into one line and its exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        func: Callable[[argparse.Namespace], int] = args.func
+        return func(args)
+    except DrillError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""simulator package."""
+
+__all__: list[str] = []

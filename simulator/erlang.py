@@ -108,7 +108,12 @@ def _log_q_terms(b: float, y: float) -> np.ndarray:
     """log of the terms ``y^j / ((b+1)...(b+j))``, j = 0, 1, ..., until negligible."""
     if y <= 0.0:
         return np.zeros(1)
-    length = int(max(0.0, y - b)) + int(12.0 * math.sqrt(y + 1.0)) + 64
+    # past the peak (j = y - b) terms fall like a Gaussian of variance ~y, or geometrically
+    # by y/(b+1) when y < b+1; size the first try for a drop of ~e^40, double if short
+    tail = 12.0 * math.sqrt(y + 1.0)
+    if y < b + 1.0:
+        tail = min(tail, SERIES_TAIL_LOG / -math.log(y / (b + 1.0)))
+    length = int(max(0.0, y - b) + tail) + 64
     log_y = math.log(y)
     while True:
         j = np.arange(1, length, dtype=np.float64)
@@ -269,4 +274,6 @@ def erlang_a_required(
         m = erlang_a_metrics(rate_per_s, aht_s, n, within_s, patience_mean_s)
         return m.service_level >= target and m.occupancy <= max_occupancy + 1e-12
 
-    return with_shrinkage(_search(meets, 1), shrinkage)
+    # agents carry at most their own count of Erlangs, so SL <= n / load: start the search there
+    start = max(1, math.floor(target * rate_per_s * aht_s))
+    return with_shrinkage(_search(meets, start), shrinkage)

@@ -146,7 +146,7 @@ def test_erlang_a_required_is_minimal() -> None:
     assert erlang_a_metrics(RATE, AHT, n, 20.0, 300.0).service_level >= 0.8
     assert erlang_a_metrics(RATE, AHT, n - 1, 20.0, 300.0).service_level < 0.8
     # very patient customers: Erlang A sizes like Erlang C
-    assert erlang_a_required(RATE, AHT, 0.8, 20.0, 1e8) == 14
+    assert erlang_a_required(RATE, AHT, 0.8, 20.0, 1e6) == 14
 
 
 def test_erlang_a_large_storm_is_finite() -> None:

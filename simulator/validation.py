@@ -1,0 +1,155 @@
+"""Reading YAML input files and turning validation failures into one-line messages.
+
+Every user mistake becomes ``<file>: <field.path> must be <expected>, got <found>``.
+Validators in our models raise ``ValueError`` with text that completes that sentence; a text
+starting with ``@sub.path:`` names a field below the validator's own location (used by
+cross-field checks, e.g. ``@team.tiers[1].shifts[0].from: must ...``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from simulator.errors import InputError
+
+__all__ = ["format_validation_error", "read_yaml_mapping"]
+
+_MAX_GOT = 60
+_WRONG_TYPE = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "literal_error": "",
+}
+_PATTERNS = {
+    r"^[a-z0-9][a-z0-9_.-]*$": "a lowercase name (letters, digits, '-', '_', '.')",
+    r"^@\w{1,30}$": "a handle like @NorthwindAir",
+}
+
+
+def read_yaml_mapping(path: Path) -> object:
+    """Read a YAML file; raise ``InputError`` for unreadable files and syntax errors.
+
+    Returns whatever the YAML holds (``None`` for an empty file): the caller checks its shape.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: must be an existing file, got no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: must be a readable UTF-8 file, got {err}") from err
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise InputError(f"{path.name}: must be valid YAML{where}, got {problem}") from err
+
+
+def _is_tag(part: object) -> bool:
+    """True for pydantic's union-branch and function markers inside an error location."""
+    return isinstance(part, str) and any(ch in part for ch in "[(-")
+
+
+def _join(parts: list[Any]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith("["):
+            out += str(part)
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _got(value: object) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        text = "a mapping {" + ", ".join(map(str, list(value)[:6])) + "}"
+    elif isinstance(value, list):
+        text = f"a list of {len(value)}"
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    else:
+        text = repr(value)
+    return text if len(text) <= _MAX_GOT else text[: _MAX_GOT - 3] + "..."
+
+
+def _pick(errors: list[Any]) -> Any:
+    """The most useful error: skip union branches that merely had the wrong type."""
+    useful = [
+        e for e in errors if not (e["loc"] and _is_tag(e["loc"][-1]) and e["type"] in _WRONG_TYPE)
+    ]
+    return (useful or errors)[0]
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    """Return (extra path, 'must be ..., got ...') for one pydantic error."""
+    kind, ctx, given = error["type"], error.get("ctx") or {}, error.get("input")
+    if kind in ("value_error", "assertion_error"):
+        text = str(ctx.get("error", error["msg"]))
+        extra = ""
+        if text.startswith("@"):
+            extra, _, text = text[1:].partition(": ")
+        if not text.startswith("must"):
+            text = "must be " + text
+        if ", got " not in text:
+            text += f", got {_got(given)}"
+        return extra, text
+    if kind == "missing":
+        return "", "must be given, got nothing"
+    if kind == "literal_error":
+        return "", f"must be {ctx.get('expected', 'one of the allowed values')}, got {_got(given)}"
+    if kind in _WRONG_TYPE:
+        return "", f"must be {_WRONG_TYPE[kind]}, got {_got(given)}"
+    bounds = {
+        "greater_than": ("> ", "gt"),
+        "greater_than_equal": (">= ", "ge"),
+        "less_than": ("< ", "lt"),
+        "less_than_equal": ("<= ", "le"),
+    }
+    if kind in bounds:
+        op, key = bounds[kind]
+        return "", f"must be {op}{ctx.get(key)}, got {_got(given)}"
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        expected = _PATTERNS.get(pattern, "text matching " + pattern)
+        return "", f"must be {expected}, got {_got(given)}"
+    if kind in ("string_too_short", "too_short"):
+        least = ctx.get("min_length", 1)
+        what = "not be empty" if least == 1 else f"have at least {least} items"
+        return "", f"must {what}, got {_got(given)}"
+    if kind == "too_long":
+        return "", f"must have at most {ctx.get('max_length')} items, got {_got(given)}"
+    return "", f"must be valid ({error['msg']}), got {_got(given)}"
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """Turn a pydantic ``ValidationError`` into ``source: path must be X, got Y``."""
+    error = _pick(err.errors())
+    parts = [p for p in error["loc"] if not _is_tag(p)]
+    if error["type"] == "extra_forbidden":
+        key = parts.pop() if parts else "?"
+        where = _join(parts)
+        return f"{source}: {where + ': ' if where else ''}unknown field {str(key)!r}"
+    extra, text = _describe(error)
+    path = _join(parts + ([extra] if extra else []))
+    return f"{source}: {path or '(top level)'} {text}"

@@ -1,0 +1,265 @@
+"""The platform endpoint: the HTTP server that stands in for the social network in a drill.
+
+The stack acts on posts by calling it (DESIGN.md section 6):
+``POST /platform/actions`` with ``{"event_id", "action", "route", "tier", "priority",
+"agent", "text"}`` and ``POST /2/tweets`` with the X API v2 shape
+``{"text", "reply": {"in_reply_to_tweet_id"}}`` (a reply to that event). Each action is
+stamped on arrival with ``at`` = (arrival wall - start wall) * speed, scenario seconds, and
+appended to ``actions.jsonl`` at once (flushed; nothing is held only in memory). Actions
+naming no known event are kept and counted as unmatched. Bad input never crashes it:
+oversized bodies get 413, malformed ones 400/422, a missing or wrong signature 401 (when a
+shared secret is set: header ``X-Drill-Signature: sha256=<hex HMAC-SHA256(secret, body)>``);
+all are counted by reason.
+
+It runs as its own process (``python -m load.platform``, a gevent WSGI server) so it keeps
+up at full volume without sharing a core with the sender; ``PlatformProcess`` starts it,
+tells it the run's start time, reads its counters and stops it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+__all__ = ["PlatformProcess", "PlatformServer", "SIGNATURE_HEADER", "platform_signature"]
+
+ACTIONS = frozenset({"triage", "reply", "message", "escalate", "close", "ignore"})
+ANSWERS = frozenset({"reply", "message"})
+MAX_BODY_BYTES = 64 * 1024
+SIGNATURE_HEADER = "X-Drill-Signature"
+CONTROL_HEADER = "X-Drill-Control"
+READY_PREFIX = "PLATFORM_READY "
+START_TIMEOUT_S = 20.0
+
+
+def platform_signature(secret: bytes, body: bytes) -> str:
+    """The signature header value a stack must send when the endpoint has a secret."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def _load_ids(events: Path | None) -> frozenset[str]:
+    if events is None or not events.exists():
+        return frozenset()
+    ids = set()
+    with events.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                ids.add(orjson.loads(line).get("id"))
+    return frozenset(ids)
+
+
+class PlatformServer:
+    """The WSGI app and its counters; one instance per run."""
+
+    def __init__(self, out: Path, speed: float, event_ids: frozenset[str],
+                 secret: bytes | None, control_token: str) -> None:
+        self.speed = speed
+        self.start_wall = time.time()
+        self.event_ids = event_ids
+        self.secret = secret
+        self.control_token = control_token
+        self.fh = out.open("ab")
+        self.actions = 0
+        self.unmatched = 0
+        self.answered: set[str] = set()
+        self.rejected: Counter[str] = Counter()
+
+    def stats(self) -> dict[str, Any]:
+        return {"actions": self.actions, "unmatched": self.unmatched,
+                "answered": len(self.answered), "rejected": sum(self.rejected.values()),
+                "rejected_by_reason": dict(self.rejected), "start_wall": self.start_wall}
+
+    def _reply(self, start_response: Any, status: str, payload: Any) -> list[bytes]:
+        body = orjson.dumps(payload)
+        start_response(status, [("Content-Type", "application/json"),
+                                ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _reject(self, start_response: Any, status: str, reason: str) -> list[bytes]:
+        self.rejected[reason] += 1
+        return self._reply(start_response, status, {"error": reason})
+
+    def _record(self, action: dict[str, Any], arrival: float) -> None:
+        action["at"] = round((arrival - self.start_wall) * self.speed, 3)
+        event_id = action.get("event_id")
+        if event_id not in self.event_ids:
+            self.unmatched += 1
+        elif action.get("action") in ANSWERS:
+            self.answered.add(event_id)
+        self.actions += 1
+        self.fh.write(orjson.dumps(action) + b"\n")
+        self.fh.flush()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        arrival = time.time()
+        try:
+            return self._handle(environ, start_response, arrival)
+        except Exception as err:  # never crash on a request: count it and answer 400
+            return self._reject(start_response, "400 Bad Request", f"error:{type(err).__name__}")
+
+    def _handle(self, environ: dict[str, Any], start_response: Any, arrival: float) -> list[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path.startswith("/_drill/"):
+            return self._control(environ, start_response, path, method)
+        if path == "/health" and method == "GET":
+            return self._reply(start_response, "200 OK", {"ok": True})
+        if path not in ("/platform/actions", "/2/tweets"):
+            return self._reject(start_response, "404 Not Found", "not_found")
+        if method != "POST":
+            return self._reject(start_response, "405 Method Not Allowed", "method")
+        length = environ.get("CONTENT_LENGTH") or ""
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return self._reject(start_response, "413 Payload Too Large", "oversized")
+        body = environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return self._reject(start_response, "413 Payload Too Large", "oversized")
+        if self.secret is not None:
+            given = environ.get("HTTP_X_DRILL_SIGNATURE", "")
+            if not hmac.compare_digest(given, platform_signature(self.secret, body)):
+                return self._reject(start_response, "401 Unauthorized", "unauthorized")
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return self._reject(start_response, "400 Bad Request", "malformed")
+        if not isinstance(data, dict):
+            return self._reject(start_response, "422 Unprocessable Entity", "malformed")
+        if path == "/2/tweets":
+            return self._tweet(data, start_response, arrival)
+        if data.get("action") not in ACTIONS or not isinstance(data.get("event_id"), str | None):
+            return self._reject(start_response, "422 Unprocessable Entity", "invalid")
+        self._record(data, arrival)
+        return self._reply(start_response, "202 Accepted", {"ok": True})
+
+    def _tweet(self, data: dict[str, Any], start_response: Any, arrival: float) -> list[bytes]:
+        reply = data.get("reply")
+        text = data.get("text")
+        if not isinstance(text, str) or not (reply is None or isinstance(reply, dict)):
+            return self._reject(start_response, "422 Unprocessable Entity", "invalid")
+        target = reply.get("in_reply_to_tweet_id") if reply else None
+        action = {"event_id": str(target) if target is not None else None,
+                  "action": "reply" if target is not None else "post",
+                  "route": None, "tier": None, "priority": None,
+                  "agent": data.get("agent"), "text": text, "source": "x-v2"}
+        self._record(action, arrival)
+        tweet_id = f"pt-{self.actions:09d}"
+        return self._reply(start_response, "201 Created", {"data": {"id": tweet_id, "text": text}})
+
+    def _control(self, environ: dict[str, Any], start_response: Any, path: str,
+                 method: str) -> list[bytes]:
+        if environ.get("HTTP_X_DRILL_CONTROL") != self.control_token:
+            return self._reject(start_response, "403 Forbidden", "control")
+        if path == "/_drill/start" and method == "POST":
+            data = orjson.loads(environ["wsgi.input"].read(MAX_BODY_BYTES))
+            self.start_wall = float(data["start_wall"])
+        return self._reply(start_response, "200 OK", self.stats())
+
+
+def serve(host: str, port: int, app: PlatformServer) -> None:
+    """Serve forever with gevent (imported here: only this process is patched)."""
+    from gevent import monkey
+
+    monkey.patch_all()
+    from gevent.pywsgi import WSGIServer
+
+    server = WSGIServer((host, port), app, log=None, error_log=None, backlog=2048)
+    server.init_socket()
+    print(f"{READY_PREFIX}{server.server_port}", flush=True)
+    server.serve_forever()
+
+
+class PlatformProcess:
+    """Runs the platform endpoint in its own process for the length of a drill."""
+
+    def __init__(self, out: Path, speed: float, events: Path | None, port: int = 8765,
+                 host: str = "127.0.0.1", secret: str | None = None) -> None:
+        self.host = host
+        self.token = secrets.token_hex(16)
+        env = dict(os.environ)
+        if secret:
+            env["DRILL_PLATFORM_SECRET"] = secret
+        else:
+            env.pop("DRILL_PLATFORM_SECRET", None)
+        self.secret = bool(secret)
+        cmd = [sys.executable, "-m", "load.platform", "--host", host, "--port", str(port),
+               "--out", str(out), "--speed", str(speed), "--token", self.token]
+        if events is not None:
+            cmd += ["--events", str(events)]
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True)
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if not line.startswith(READY_PREFIX):
+            self.proc.kill()
+            from simulator.errors import TargetError
+
+            raise TargetError(f"platform endpoint could not listen on {host}:{port} "
+                              f"(is the port taken? try --platform-port 0)")
+        self.port = int(line[len(READY_PREFIX):])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _call(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        data = orjson.dumps(payload) if payload is not None else None
+        req = urllib.request.Request(self.url + path, data=data,
+                                     headers={CONTROL_HEADER: self.token})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            result: dict[str, Any] = orjson.loads(resp.read())
+            return result
+
+    def set_start(self, start_wall: float) -> None:
+        """Fix the run's start (wall clock): ``at`` is measured from it."""
+        self._call("/_drill/start", {"start_wall": start_wall})
+
+    def stats(self) -> dict[str, Any]:
+        """Counters: actions, unmatched, answered (events), rejected (and by reason)."""
+        return self._call("/_drill/stats")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="load.platform")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--events", type=Path, default=None)
+    parser.add_argument("--token", default="")
+    args = parser.parse_args(argv)
+    secret = os.environ.get("DRILL_PLATFORM_SECRET")
+    app = PlatformServer(args.out, args.speed, _load_ids(args.events),
+                         secret.encode() if secret else None, args.token)
+    try:
+        serve(args.host, args.port, app)
+    except OSError as err:
+        print(f"PLATFORM_FAILED {err}", flush=True)
+        return 3
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

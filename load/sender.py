@@ -1,0 +1,142 @@
+"""The open-model scheduler: sends each event at its intended time, one greenlet per request.
+
+Locust is closed-model (DESIGN.md section 13), so this schedules sends itself: event ``k``
+is due at ``start + offsets[k]`` on one monotonic clock anchored to the run's wall-clock
+start (never a relative sleep), and each request runs in its own greenlet, so a stalled
+target never delays later sends. Requests go through a ``FastHttpUser``'s client
+(``FastHttpSession``), so Locust's own statistics (and its web UI) see every request.
+In-flight requests are capped at ``max_in_flight`` (memory); a send held back by the cap is
+late, and the lag says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+import gevent
+import numpy as np
+import orjson
+from gevent.event import Event
+from gevent.pool import Pool
+from locust import FastHttpUser
+from locust.env import Environment
+
+from load.recorder import STATUS_ABORTED, STATUS_ERROR, SendLog
+from load.schedule import Plan
+
+__all__ = ["MAX_IN_FLIGHT", "REQUEST_TIMEOUT_S", "ReplayUser", "Sender"]
+
+MAX_IN_FLIGHT = 2000
+REQUEST_TIMEOUT_S = 30.0
+CONNECT_TIMEOUT_S = 5.0
+YIELD_EVERY = 32  # when behind schedule, let request greenlets run every N spawns
+RECENT_LAGS = 2048
+
+
+class ReplayUser(FastHttpUser):
+    """The FastHttpUser whose client sends the replay; never spawned as a closed-loop user."""
+
+    abstract = True
+    concurrency = MAX_IN_FLIGHT
+    max_retries = 0
+    network_timeout = REQUEST_TIMEOUT_S
+    connection_timeout = CONNECT_TIMEOUT_S
+
+    def __init__(self, environment: Environment, host: str, concurrency: int) -> None:
+        self.host = host
+        self.concurrency = concurrency
+        super().__init__(environment)
+
+
+class Sender:
+    """Sends one plan (or one worker's slice of it) and records every outcome."""
+
+    def __init__(self, env: Environment, base_url: str, plan: Plan, accept: frozenset[int],
+                 max_in_flight: int = MAX_IN_FLIGHT, capture: Any = None) -> None:
+        self.plan = plan
+        self.accept = accept
+        self.user = ReplayUser(env, base_url, max_in_flight)
+        self.pool = Pool(max_in_flight)
+        self.log = SendLog(len(plan))
+        self.capture = capture
+        self.captured: list[tuple[int, dict[str, Any]]] = []
+        self.sent = 0
+        self.accepted = 0
+        self.failed = 0
+        self.recent_lags_ms: deque[float] = deque(maxlen=RECENT_LAGS)
+        self._mono0 = 0.0
+        self.finished = Event()
+
+    def _send(self, k: int) -> None:
+        log = self.log
+        start = time.monotonic() - self._mono0
+        log.actual_s[k] = start
+        self.sent += 1
+        self.recent_lags_ms.append((start - self.plan.offsets[k]) * 1000.0)
+        req = self.plan.requests[k]
+        resp = self.user.client.request(req.method, req.path, name=self.plan.request_name,
+                                        data=req.body, headers=req.headers)
+        log.done_s[k] = time.monotonic() - self._mono0
+        code = resp.status_code
+        if not code:
+            log.status[k] = STATUS_ERROR
+            log.errors[f"error:{type(getattr(resp, 'error', None)).__name__}"] += 1
+            self.failed += 1
+            return
+        log.status[k] = code
+        if code in self.accept:
+            self.accepted += 1
+            if self.capture is not None:
+                try:
+                    self.captured.append((k, self.capture(orjson.loads(resp.content or b"null"))))
+                except orjson.JSONDecodeError:
+                    pass
+        else:
+            self.failed += 1
+
+    def run(self, start_wall: float, stop: Event, drain_timeout: float = REQUEST_TIMEOUT_S) -> SendLog:
+        """Send every event on schedule from ``start_wall``; return the log when all are done.
+
+        Stops early (leaving the rest unsent) when ``stop`` is set. Requests still in
+        flight ``drain_timeout`` seconds after the last send are aborted (status -2).
+        """
+        self._mono0 = time.monotonic() + (start_wall - time.time())
+        offsets = self.plan.offsets
+        order = np.argsort(offsets, kind="stable").tolist()
+        offs = offsets.tolist()
+        mono0 = self._mono0
+        behind = 0
+        try:
+            for k in order:
+                if stop.is_set():
+                    break
+                delay = mono0 + offs[k] - time.monotonic()
+                if delay > 0:
+                    behind = 0
+                    if stop.wait(delay):
+                        break
+                else:
+                    behind += 1
+                    if behind % YIELD_EVERY == 0:
+                        gevent.sleep(0)
+                self.pool.spawn(self._send, k)
+            self.pool.join(timeout=drain_timeout if not stop.is_set() else 1.0)
+        finally:
+            self.pool.kill(block=True, timeout=5)
+            inflight = (self.log.status == 0) & ~np.isnan(self.log.actual_s)
+            self.log.status[inflight] = STATUS_ABORTED
+            aborted = int(inflight.sum())
+            if aborted:
+                self.log.errors["error:Aborted"] += aborted
+                self.failed += aborted
+            self.finished.set()
+        return self.log
+
+    def progress(self) -> dict[str, float]:
+        """Live counters: sent, accepted, failed, lag p99 (ms) over recent sends."""
+        lags = list(self.recent_lags_ms)
+        p99 = float(np.percentile(lags, 99)) if lags else 0.0
+        return {"sent": self.sent, "accepted": self.accepted, "failed": self.failed,
+                "lag_p99_ms": p99}

@@ -1,0 +1,92 @@
+"""Replay fidelity and send accounting, from replay.json and sends.npz (drill only).
+
+Planned vs achieved rate per wall second, schedule lag (actual minus intended send)
+from the replay's HdrHistogram (or sends.npz), the status-code tally, and the counts
+that make the accounting identity ``generated = accepted + failed + unsent`` checkable.
+In simulate there is no replay: every event counts as sent and accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from reports.latency import hdr_summary
+from reports.outcomes import Outcomes
+from reports.runfolder import RunData
+from reports.stats import summary
+
+REPLAY_COUNT_KEYS = ("sent", "accepted", "failed", "unsent", "rejected_callbacks", "throttled")
+
+
+def replay_metrics(run: RunData) -> dict[str, Any]:
+    """The ``replay`` section; mostly None in simulate."""
+    replay = run.replay or {}
+    per_second = replay.get("per_second") or {}
+    planned = per_second.get("planned") or []
+    sent = per_second.get("sent") or []
+    lag = None
+    hdr = replay.get("hdr") or {}
+    if "schedule_lag_ms" in hdr:
+        lag = hdr_summary(hdr["schedule_lag_ms"])
+    if lag is None and run.sends is not None and "lag_ms" in run.sends:
+        lag = summary(np.asarray(run.sends["lag_ms"], dtype=np.float64))
+    target = replay.get("target") or {}
+    return {
+        "speed": replay.get("speed"),
+        "volume": replay.get("volume"),
+        "target": {"profile": target.get("profile"), "base_url": target.get("base_url")}
+        if target
+        else None,
+        "started_at": replay.get("started_at"),
+        "partial": bool(replay.get("partial", False)),
+        "stopped_reason": replay.get("stopped_reason"),
+        "workers": replay.get("workers"),
+        "planned_peak_rate": max(planned) if planned else None,
+        "achieved_peak_rate": max(sent) if sent else None,
+        "schedule_lag_ms": lag,
+        "status_codes": replay.get("status_codes") or {},
+        "per_second": {
+            k: list(per_second.get(k) or []) for k in ("planned", "sent", "accepted", "failed")
+        },
+    }
+
+
+def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
+    """The ``counts`` section: sends, answers and actions."""
+    ev = run.events
+    generated = len(ev)
+    replay_counts = (run.replay or {}).get("counts") or {}
+    if run.replay is None and run.sends is None:
+        sends = {"sent": generated, "accepted": generated, "failed": 0, "unsent": 0}
+    elif replay_counts:
+        sends = {
+            k: int(replay_counts.get(k) or 0) for k in ("sent", "accepted", "failed", "unsent")
+        }
+    else:
+        status = np.asarray((run.sends or {}).get("status", np.zeros(generated)))
+        accepted = int(((status >= 200) & (status < 300)).sum())
+        unsent = int((status == 0).sum())
+        sends = {
+            "sent": generated - unsent,
+            "accepted": accepted,
+            "failed": generated - unsent - accepted,
+            "unsent": unsent,
+        }
+    need = ev.respond
+    responded = need & np.isfinite(out.first_response_s)
+    unmatched = int((run.actions.event < 0).sum())
+    return {
+        "generated": generated,
+        **sends,
+        "needed_response": int(need.sum()),
+        "responded": int(responded.sum()),
+        "unanswered": int((need & ~responded).sum()),
+        "answered_unneeded": int((~need & np.isfinite(out.first_response_s)).sum()),
+        "actions": len(run.actions),
+        "unmatched_actions": max(unmatched, int(replay_counts.get("unmatched_actions") or 0)),
+        "rejected_callbacks": int(replay_counts.get("rejected_callbacks") or 0),
+        "throttled": int(replay_counts.get("throttled") or 0),
+        "accounting_ok": generated == sends["accepted"] + sends["failed"] + sends["unsent"],
+    }

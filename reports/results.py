@@ -1,0 +1,129 @@
+"""Assemble results.json from a run folder and its scenario (DESIGN.md section 9).
+
+Collect only: every figure is computed here from the run folder's recordings; the
+report renders these results and nothing else. Keys are documented in docs/results.md.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reports.agents import agent_scorecard
+from reports.escalation import correctness, escalation_metrics
+from reports.fidelity import count_metrics, replay_metrics
+from reports.gates import evaluate, slo_gates
+from reports.latency import ingest_latency, response_latency
+from reports.outcomes import compute_outcomes
+from reports.roster import roster_of
+from reports.runfolder import RunData, load_run
+from reports.sentiment import sentiment_metrics
+from reports.staffing import DEFAULT_INTERVAL_S, staffing_metrics
+from reports.storm import storm_metrics
+from simulator.errors import InputError
+
+SCHEMA = "crisis-drill/results/1"
+MODES = ("drill", "simulate")
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in ("crisis-drill", "numpy", "simpy", "locust", "matplotlib", "jinja2"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _slo_dict(scenario: Any) -> dict[str, Any]:
+    slo = getattr(scenario, "slo", None)
+    if slo is None:
+        return {}
+    return dict(slo.model_dump()) if hasattr(slo, "model_dump") else dict(slo)
+
+
+def compute(
+    run: RunData,
+    scenario: Any,
+    mode: str,
+    command: list[str],
+    interval_s: float = DEFAULT_INTERVAL_S,
+) -> dict[str, Any]:
+    """results.json as a dict, from already-loaded run data."""
+    if mode not in MODES:
+        raise InputError(f"mode: must be one of {', '.join(MODES)}, got {mode!r}")
+    roster = roster_of(scenario)
+    out = compute_outcomes(run)
+    verdict = correctness(run, out)
+    latency = response_latency(run, out)
+    ingest = ingest_latency(run)
+    latency.update(
+        {
+            "ingest_ms": ingest["ingest_ms"],
+            "ingest_service_ms": ingest["ingest_service_ms"],
+            "ingest_over_time": ingest["over_time"],
+        }
+    )
+    results: dict[str, Any] = {
+        "schema": SCHEMA,
+        "mode": mode,
+        "scenario": {
+            "name": scenario.name,
+            "title": getattr(scenario, "title", "") or "",
+            "seed": getattr(scenario, "seed", None),
+            "duration_s": roster.duration_s,
+            "start": roster.start.isoformat() if roster.start else None,
+            "brand": getattr(getattr(scenario, "brand", None), "name", None),
+        },
+        "counts": count_metrics(run, out),
+        "replay": replay_metrics(run)
+        if mode == "drill"
+        else {
+            "speed": None,
+            "volume": None,
+            "planned_peak_rate": None,
+            "achieved_peak_rate": None,
+            "schedule_lag_ms": None,
+            "partial": False,
+        },
+        "storm": storm_metrics(run, scenario, interval_s),
+        "latency": latency,
+        "escalation": escalation_metrics(run, out, verdict),
+        "staffing": staffing_metrics(run, out, roster, interval_s),
+        "sentiment": sentiment_metrics(run, out, interval_s),
+        "agents": agent_scorecard(run, out, verdict),
+        "team": run.team if mode == "simulate" else None,
+        "reproduce": {
+            "command": list(command),
+            "seed": getattr(scenario, "seed", None),
+            "versions": _versions(),
+            "argv0": Path(sys.argv[0]).name,
+        },
+    }
+    slo = _slo_dict(scenario)
+    results["slo"] = slo
+    results["gates"] = evaluate(slo_gates(slo, mode), results)
+    results["passed"] = all(g["passed"] for g in results["gates"])
+    return results
+
+
+def build_results(
+    run_dir: Path,
+    scenario: Any,
+    mode: str,
+    command: list[str],
+    interval_s: float = DEFAULT_INTERVAL_S,
+) -> dict[str, Any]:
+    """Read the run folder and compute results.json's content (nothing is written)."""
+    return compute(load_run(Path(run_dir)), scenario, mode, command, interval_s)
+
+
+def generated_label(generated_at: datetime) -> str:
+    """The timestamp as the report and results show it."""
+    return generated_at.isoformat(timespec="seconds")

@@ -1,0 +1,213 @@
+"""Configuration of the reference care stack: YAML in, a frozen, validated ``Config`` out.
+
+``load_config(path)`` merges a user file over the packaged ``default.yaml`` (top-level keys
+replace the default's; ``tiers`` is replaced whole). Every mistake raises ``ConfigError`` with
+one line ``<file>: <field.path> must be <expected>, got <found>``; ``python -m carestack``
+prints it and exits 2. Durations are seconds or strings like ``90s``, ``4m``, ``1h10m``,
+``500ms``; handle times are scenario seconds (the agents' clock runs at ``--speed``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["ROUTES", "ConfigError", "Config", "OutboxConfig", "TierConfig", "load_config",
+           "parse_duration"]
+
+ROUTES = ("care", "sales", "pr", "legal", "security")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+class ConfigError(ValueError):
+    """A configuration file or value is wrong; the message is one line naming the field."""
+
+
+@dataclass(frozen=True)
+class TierConfig:
+    """One tier of simulated agents: who they are, what they take, how long they take."""
+
+    name: str
+    tier: int
+    routes: tuple[str, ...]
+    agents: int
+    handle_mean_s: float
+    handle_sd_s: float
+    escalates: float
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    """How actions are delivered to the platform URL (parallel connections, retry backoff)."""
+
+    connections: int = 8
+    retry_initial_s: float = 0.2
+    retry_max_s: float = 5.0
+    timeout_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole stack configuration; CLI flags are folded in by ``with_overrides``."""
+
+    tiers: tuple[TierConfig, ...]
+    seed: int = 7
+    brand: str = "@Brand"
+    agents_enabled: bool = True
+    ingest_delay_ms: float = 0.0
+    misroute: dict[str, str] = field(default_factory=dict)
+    vip_followers: int = 10000
+    max_body_bytes: int = 1048576
+    x_secret: str | None = None
+    platform_secret: str | None = None
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+
+    def with_overrides(self, **changes: Any) -> Config:
+        """Return a copy with the given fields replaced (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def parse_duration(value: Any, where: str) -> float:
+    """Seconds from a number or a string like ``4m``, ``1h10m``, ``500ms``."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where} must be a duration like 4m or 90s, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ConfigError(f"{where} must be a duration >= 0, got {value!r}")
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        parts = _DURATION.findall(text)
+        if parts and "".join(n + u for n, u in parts) == text:
+            return sum(float(n) * _UNIT_S[u] for n, u in parts)
+    raise ConfigError(f"{where} must be a duration like 4m or 90s, got {value!r}")
+
+
+def _default_raw() -> dict[str, Any]:
+    text = resources.files("carestack").joinpath("default.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    assert isinstance(data, dict)
+    return data
+
+
+def _int(raw: Any, where: str, low: int = 0) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < low:
+        raise ConfigError(f"{where} must be an integer >= {low}, got {raw!r}")
+    return raw
+
+
+def _num(raw: Any, where: str, low: float, high: float | None = None) -> float:
+    ok = isinstance(raw, int | float) and not isinstance(raw, bool) and raw >= low
+    if ok and high is not None:
+        ok = raw <= high
+    if not ok:
+        bound = f"between {low} and {high}" if high is not None else f">= {low}"
+        raise ConfigError(f"{where} must be a number {bound}, got {raw!r}")
+    return float(raw)
+
+
+def _tier(raw: Any, where: str) -> TierConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} must be a mapping, got {raw!r}")
+    for key in ("name", "tier", "routes", "handle_time"):
+        if key not in raw:
+            raise ConfigError(f"{where}.{key} must be given, got nothing")
+    routes = raw["routes"]
+    if not isinstance(routes, list) or not routes:
+        raise ConfigError(f"{where}.routes must be a non-empty list of routes, got {routes!r}")
+    for i, route in enumerate(routes):
+        if route not in ROUTES:
+            raise ConfigError(f"{where}.routes[{i}] must be one of {', '.join(ROUTES)}, "
+                              f"got {route!r}")
+    handle = raw["handle_time"]
+    if not isinstance(handle, dict) or "mean" not in handle:
+        raise ConfigError(f"{where}.handle_time must be a mapping with mean (and sd), "
+                          f"got {handle!r}")
+    mean = parse_duration(handle["mean"], f"{where}.handle_time.mean")
+    if mean <= 0:
+        raise ConfigError(f"{where}.handle_time.mean must be > 0, got {handle['mean']!r}")
+    return TierConfig(
+        name=str(raw["name"]),
+        tier=_int(raw["tier"], f"{where}.tier", 1),
+        routes=tuple(routes),
+        agents=_int(raw.get("agents", 1), f"{where}.agents"),
+        handle_mean_s=mean,
+        handle_sd_s=parse_duration(handle.get("sd", 0), f"{where}.handle_time.sd"),
+        escalates=_num(raw.get("escalates", 0.0), f"{where}.escalates", 0.0, 1.0),
+    )
+
+
+def _build(raw: dict[str, Any], name: str) -> Config:
+    def err(exc: ConfigError) -> ConfigError:
+        return ConfigError(f"{name}: {exc}")
+
+    try:
+        tiers_raw = raw.get("tiers")
+        if not isinstance(tiers_raw, list) or not tiers_raw:
+            raise ConfigError(f"tiers must be a non-empty list, got {tiers_raw!r}")
+        tiers = tuple(_tier(t, f"tiers[{i}]") for i, t in enumerate(tiers_raw))
+        misroute = raw.get("misroute") or {}
+        if not isinstance(misroute, dict):
+            raise ConfigError(f"misroute must be a mapping route: route, got {misroute!r}")
+        for src, dst in misroute.items():
+            if src not in ROUTES or dst not in ROUTES:
+                raise ConfigError(f"misroute.{src} must map a route to a route "
+                                  f"({', '.join(ROUTES)}), got {dst!r}")
+        ob = raw.get("outbox") or {}
+        if not isinstance(ob, dict):
+            raise ConfigError(f"outbox must be a mapping, got {ob!r}")
+        outbox = OutboxConfig(
+            connections=_int(ob.get("connections", 8), "outbox.connections", 1),
+            retry_initial_s=parse_duration(ob.get("retry_initial", 0.2), "outbox.retry_initial"),
+            retry_max_s=parse_duration(ob.get("retry_max", 5), "outbox.retry_max"),
+            timeout_s=parse_duration(ob.get("timeout", 5), "outbox.timeout"),
+        )
+        secret = raw.get("x_secret")
+        if secret is not None and not isinstance(secret, str):
+            raise ConfigError(f"x_secret must be a string, got {secret!r}")
+        enabled = raw.get("agents_enabled", True)
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"agents_enabled must be true or false, got {enabled!r}")
+        return Config(
+            tiers=tiers,
+            seed=_int(raw.get("seed", 7), "seed"),
+            brand=str(raw.get("brand", "@Brand")),
+            agents_enabled=enabled,
+            ingest_delay_ms=parse_duration(raw.get("ingest_delay_ms", 0), "ingest_delay_ms"),
+            misroute={str(k): str(v) for k, v in misroute.items()},
+            vip_followers=_int(raw.get("vip_followers", 10000), "vip_followers"),
+            max_body_bytes=_int(raw.get("max_body_bytes", 1048576), "max_body_bytes", 256),
+            x_secret=secret,
+            outbox=outbox,
+        )
+    except ConfigError as exc:
+        raise err(exc) from exc
+
+
+def load_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
+    """Load the packaged defaults, merge ``path`` (YAML) and ``overrides`` over them, validate.
+
+    ``overrides`` is a plain mapping with the file's keys (tests and the CLI use it).
+    """
+    raw = _default_raw()
+    name = "carestack/default.yaml"
+    if path is not None:
+        name = str(path)
+        try:
+            user = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{name}: file must be readable, got {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{name}: file must be valid YAML, got {exc}") from exc
+        if user is not None and not isinstance(user, dict):
+            raise ConfigError(f"{name}: top level must be a mapping, got {type(user).__name__}")
+        raw.update(user or {})
+    if overrides:
+        raw.update(overrides)
+    return _build(raw, name)

@@ -1,0 +1,130 @@
+"""The service core: cases in memory and SQLite, triage, queues, agents and the outbox.
+
+One ``Stack`` per process, built by ``carestack.app.create_app`` and passed explicitly
+(no module globals). ``ingest(event)`` is idempotent on the event id (a retried post
+gets the same case id). ``act(agent, case, action, extra)`` is the single place where a
+decision (triage, reply, escalate, close) changes a case, is persisted and is posted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import numpy as np
+import orjson
+
+from .agents import AgentPool, Clock
+from .config import Config
+from .dispatch import Case, Dispatcher
+from .outbox import Outbox
+from .store import Store
+from .triage import Triager
+
+__all__ = ["TRIAGE_AGENT", "Stack"]
+
+TRIAGE_AGENT = "triage"
+
+
+class Stack:
+    """Everything one running reference stack holds; start with ``start()``."""
+
+    def __init__(self, cfg: Config, platform_url: str, speed: float, db_path: str):
+        self.cfg = cfg
+        self.speed = speed
+        self.store = Store(db_path)
+        self.clock = Clock(speed)
+        self.triager = Triager(cfg.vip_followers, cfg.misroute)
+        self.dispatcher = Dispatcher()
+        self.outbox = Outbox(platform_url, self.store, cfg.outbox, cfg.platform_secret)
+        self.agents = AgentPool(cfg.tiers, self.dispatcher, self.clock,
+                                np.random.default_rng(cfg.seed), self.act, cfg.agents_enabled)
+        self.cases: dict[str, Case] = {}
+        self.accepted = 0
+        self._tasks: list[asyncio.Task[None]] = []
+        self._restore()
+
+    def _restore(self) -> None:
+        """Reload the cases of a previous run on the same database; requeue the unfinished."""
+        for row in self.store.load_cases():
+            fields = {k: row[k] for k in row if k != "status"}
+            case = Case(**fields)
+            self.cases[case.event_id] = case
+            if row["status"] in ("queued", "open"):
+                self.dispatcher.enqueue(case)
+            else:
+                case.status = row["status"]
+
+    async def start(self) -> None:
+        """Start the writer, the outbox senders and the agents as background tasks."""
+        for coro in (self.store.run(), self.outbox.run(), self.agents.run()):
+            self._tasks.append(asyncio.create_task(coro))
+
+    async def stop(self) -> None:
+        """Cancel background work and flush everything to SQLite."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.store.close()
+
+    def ingest(self, event: dict[str, Any]) -> Case:
+        """Accept one canonical event: triage it, keep it, queue it. Idempotent on ``id``."""
+        existing = self.cases.get(event["id"])
+        if existing is not None:
+            return existing
+        author = event["author"]
+        decision = self.triager.classify(event["text"], author["followers"], author["verified"],
+                                         author["segment"])
+        self.accepted += 1
+        case = Case(
+            event_id=event["id"], case_id=f"case-{self.accepted:07d}", received_at=time.time(),
+            channel=event["channel"], handle=author["handle"], followers=author["followers"],
+            text=event["text"], intent=decision.intent, sentiment=decision.sentiment,
+            route=decision.route, tier=decision.tier, priority=decision.priority,
+            event=orjson.dumps(event).decode(),
+        )
+        self.cases[case.event_id] = case
+        self.act(TRIAGE_AGENT, case, "triage", {})
+        if decision.respond:
+            self.dispatcher.enqueue(case)
+        else:
+            case.status = "ignored"
+            case.closed_at = case.received_at
+        self.store.put_case(case.row())
+        return case
+
+    def act(self, agent: str, case: Case, action: str, extra: dict[str, Any]) -> None:
+        """Apply one decision to ``case``, persist it and post it to the platform."""
+        now = time.time()
+        text = str(extra.get("text") or "")
+        if action == "escalate":
+            case.tier = int(extra.get("tier") or case.tier + 1)
+            if extra.get("route"):
+                case.route = str(extra["route"])
+        elif action == "reply":
+            if case.first_reply_at is None:
+                case.first_reply_at = now
+        elif action == "close":
+            case.status = "closed"
+            case.closed_at = now
+        body = {"event_id": case.event_id, "action": action, "route": case.route,
+                "tier": case.tier, "priority": case.priority, "agent": agent, "text": text}
+        self.outbox.submit(body)
+        case.history.append({"action": action, "agent": agent, "at": now, "text": text,
+                             "route": case.route, "tier": case.tier})
+        if action == "escalate":
+            case.agent = None
+            self.dispatcher.enqueue(case)
+        if action != "triage":
+            self.store.put_case(case.row())
+
+    def stats(self) -> dict[str, Any]:
+        """The ``GET /stats`` body."""
+        by_status: dict[str, int] = {}
+        for case in self.cases.values():
+            by_status[case.status] = by_status.get(case.status, 0) + 1
+        return {"queues": self.dispatcher.depth(), "agents": self.agents.stats(),
+                "cases": {"total": len(self.cases), **by_status},
+                "outbox": self.outbox.stats(), "speed": self.speed,
+                "scenario_now_s": round(self.clock.now(), 3)}

@@ -1,0 +1,225 @@
+"""Distributed replay: a Locust master and N workers, each sending its share of the plan.
+
+Locust workers are not told how many workers there are, so the master passes it itself
+(``send_message``): it numbers the ready workers 0..N-1, sends each one
+``drill_plan`` with its index, the count and its pre-rendered slice (every N-th event from
+its index: each event is sent exactly once), then ``drill_go`` with the absolute wall-clock
+start. Each worker sends from that schedule (``load.sender``) and answers ``drill_result``
+with its per-event outcomes and its encoded HdrHistograms, which the master merges
+losslessly (``decode_and_add``). Workers on other machines need clocks in sync (NTP): the
+start is a wall-clock time. ``run_worker`` is the worker process (``run_drill.py worker``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gevent
+import numpy as np
+from gevent.event import Event
+from locust.env import Environment
+
+from load.launcher import free_port
+from load.recorder import SendLog, build_histograms, merge_encoded
+from load.replay import ReplayOutcome, Target, UI_PORT
+from load.schedule import Plan
+from load.sender import Sender
+
+__all__ = ["run_master", "run_worker"]
+
+WORKER_CONNECT_TIMEOUT_S = 60.0
+READY_TIMEOUT_S = 120.0
+START_LEAD_S = 0.5
+RESULT_MARGIN_S = 30.0
+PROGRESS_INTERVAL_S = 1.0
+
+
+class _MasterState:
+    def __init__(self) -> None:
+        self.ready: set[str] = set()
+        self.results: dict[str, dict[str, Any]] = {}
+        self.progress: dict[str, dict[str, float]] = {}
+        self.all_ready = Event()
+        self.all_done = Event()
+        self.expected = 0
+
+
+def _spawn_local_workers(count: int, port: int) -> list[subprocess.Popen[bytes]]:
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    cmd = [sys.executable, "-m", "load.distributed", "--master-host", "127.0.0.1",
+           "--master-port", str(port)]
+    return [subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL) for _ in range(count)]
+
+
+def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int, stop: Event,
+               progress: Callable[[dict[str, float]], None] | None, ui: bool,
+               max_in_flight: int, drain_timeout: float, bind: str, port: int,
+               on_start: Callable[[float], None] | None) -> ReplayOutcome:
+    """Run the master side of a distributed replay; returns the merged outcome."""
+    env = Environment(user_classes=[])
+    port = port or free_port(bind if bind not in ("*", "0.0.0.0") else "127.0.0.1")
+    runner = env.create_master_runner(master_bind_host=bind, master_bind_port=port)
+    web = env.create_web_ui("127.0.0.1", UI_PORT) if ui else None
+    state = _MasterState()
+    state.expected = workers + remote_workers
+
+    def on_ready(environment: Environment, msg: Any) -> None:
+        state.ready.add(msg.node_id)
+        if len(state.ready) >= state.expected:
+            state.all_ready.set()
+
+    def on_result(environment: Environment, msg: Any) -> None:
+        state.results[msg.node_id] = msg.data
+        if len(state.results) >= state.expected:
+            state.all_done.set()
+
+    def on_progress(environment: Environment, msg: Any) -> None:
+        state.progress[msg.node_id] = msg.data
+
+    runner.register_message("drill_ready", on_ready)
+    runner.register_message("drill_result", on_result)
+    runner.register_message("drill_progress", on_progress)
+    procs = _spawn_local_workers(workers, port)
+    if remote_workers:
+        print(f"master listening on {bind}:{port}; waiting for {remote_workers} remote worker(s): "
+              f"run_drill.py worker --master-host <this host> --master-port {port}",
+              file=sys.stderr, flush=True)
+    log = SendLog(len(plan))
+    start_wall = time.time()
+    try:
+        deadline = time.monotonic() + WORKER_CONNECT_TIMEOUT_S
+        while len(runner.clients.ready) < state.expected:
+            if time.monotonic() > deadline or stop.is_set():
+                from simulator.errors import TargetError
+
+                raise TargetError(f"only {len(runner.clients.ready)} of {state.expected} Locust "
+                                  f"workers connected to the master on port {port}")
+            gevent.sleep(0.1)
+        clients = sorted(c.id for c in runner.clients.ready)[: state.expected]
+        slices: dict[str, np.ndarray] = {}
+        for index, client_id in enumerate(clients):
+            positions = plan.partition(index, len(clients))
+            slices[client_id] = positions
+            runner.send_message("drill_plan", {"index": index, "count": len(clients),
+                                               "base_url": target.base_url,
+                                               "accept": sorted(target.accept),
+                                               "max_in_flight": max_in_flight,
+                                               "drain_timeout": drain_timeout,
+                                               "plan": plan.to_wire(positions)}, client_id)
+        if not state.all_ready.wait(READY_TIMEOUT_S):
+            from simulator.errors import TargetError
+
+            raise TargetError("Locust workers did not load their share of the plan in time")
+        start_wall = time.time() + START_LEAD_S
+        if on_start is not None:
+            on_start(start_wall)
+        runner.send_message("drill_go", {"start_wall": start_wall})
+        last = float(plan.offsets.max()) if len(plan) else 0.0
+        end_by = start_wall + last + drain_timeout + RESULT_MARGIN_S
+        stopped_sent = False
+        while not state.all_done.wait(PROGRESS_INTERVAL_S):
+            if progress is not None:
+                progress(_sum_progress(state.progress))
+            if stop.is_set() and not stopped_sent:
+                runner.send_message("drill_stop", {})
+                stopped_sent = True
+                end_by = min(end_by, time.time() + 15.0)
+            if time.time() > end_by:
+                break
+        if progress is not None:
+            progress(_sum_progress(state.progress))
+        encoded = []
+        for client_id, data in state.results.items():
+            log.absorb(slices[client_id], data["log"])
+            encoded.append(data["hdr"])
+        histograms = merge_encoded(encoded)
+        lost = len(state.results) < len(clients)
+        partial = stop.is_set() or lost
+        reason = "interrupted" if stop.is_set() else ("worker-lost" if lost else None)
+        return ReplayOutcome(log=log, histograms=histograms, start_wall=start_wall,
+                             workers=len(clients), partial=partial, stopped_reason=reason,
+                             locust_stats={"num_requests": env.stats.total.num_requests,
+                                           "num_failures": env.stats.total.num_failures})
+    finally:
+        try:
+            runner.quit()
+        finally:
+            if web is not None:
+                web.stop()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def _sum_progress(items: dict[str, dict[str, float]]) -> dict[str, float]:
+    vals = list(items.values())
+    return {"sent": sum(v["sent"] for v in vals), "accepted": sum(v["accepted"] for v in vals),
+            "failed": sum(v["failed"] for v in vals),
+            "lag_p99_ms": max((v["lag_p99_ms"] for v in vals), default=0.0)}
+
+
+def run_worker(master_host: str, master_port: int) -> int:
+    """A worker process: join the master, send its share when told, report, exit on quit."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the master handles Ctrl-C and tells us
+    env = Environment(user_classes=[])
+    runner = env.create_worker_runner(master_host, master_port)
+    stop = Event()
+    job: dict[str, Any] = {}
+
+    def on_plan(environment: Environment, msg: Any) -> None:
+        data = msg.data
+        positions, plan = Plan.from_wire(data["plan"])
+        job.update(data=data, plan=plan, positions=positions,
+                   sender=Sender(env, data["base_url"], plan, frozenset(data["accept"]),
+                                 data["max_in_flight"]))
+        runner.send_message("drill_ready", {"index": data["index"], "n": len(plan)})
+
+    def on_go(environment: Environment, msg: Any) -> None:
+        gevent.spawn(_work, msg.data["start_wall"])
+
+    def _work(start_wall: float) -> None:
+        sender: Sender = job["sender"]
+        ticker = gevent.spawn(_report, sender)
+        log = sender.run(start_wall, stop, job["data"]["drain_timeout"])
+        ticker.kill()
+        hist = build_histograms(log.derived_ms(job["plan"].offsets))
+        runner.send_message("drill_progress", sender.progress())
+        runner.send_message("drill_result", {"log": log.to_wire(),
+                                             "hdr": {k: h.encode() for k, h in hist.items()}})
+
+    def _report(sender: Sender) -> None:
+        while True:
+            gevent.sleep(PROGRESS_INTERVAL_S)
+            runner.send_message("drill_progress", sender.progress())
+
+    runner.register_message("drill_plan", on_plan)
+    runner.register_message("drill_go", on_go)
+    runner.register_message("drill_stop", lambda environment, msg: stop.set())
+    runner.greenlet.join()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="load.distributed")
+    parser.add_argument("--master-host", required=True)
+    parser.add_argument("--master-port", type=int, default=5557)
+    args = parser.parse_args(argv)
+    return run_worker(args.master_host, args.master_port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""One drill, end to end: generate, start the platform (and the stack), replay, record.
+
+``run_drill(options)`` is what ``run_drill.py drill`` calls. It writes the run folder
+(docs/architecture.md): ``events.jsonl`` first, then ``actions.jsonl`` live (the platform
+endpoint), and at the end ``replay.json``, ``sends.npz`` and the results via
+``reports.write_outputs``. Accounting never loses an event: generated = accepted + failed +
+unsent, also after Ctrl-C (the run is then marked partial). Returns the run folder.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import gevent
+import numpy as np
+import orjson
+from gevent.event import Event
+
+from load.launcher import ReferenceStack, check_target
+from load.platform import PlatformProcess
+from load.profile import CompiledProfile, load_profile
+from load.record import write_recordings
+from load.replay import ReplayOutcome, Target, run_replay
+from load.schedule import build_plan, read_events
+
+__all__ = ["DEFAULT_SPEED", "DrillOptions", "run_drill"]
+
+DEFAULT_SPEED = 60.0
+REFERENCE_PROFILE = Path(__file__).resolve().parent.parent / "targets" / "reference.yaml"
+SECRET_ENV = "DRILL_PLATFORM_SECRET"
+
+
+@dataclass(frozen=True)
+class DrillOptions:
+    """Everything a drill needs, parsed once at the command line."""
+
+    scenario: Path
+    output: Path | None = None
+    target: Path | None = None
+    base_url: str | None = None
+    speed: float | None = None
+    volume: float = 1.0
+    workers: int = 0
+    seed: int | None = None
+    ui: bool = False
+    platform_port: int = 8765
+    grace_s: float = 30.0
+    allow_remote: bool = False
+    command: tuple[str, ...] = ()
+    remote_workers: int = 0
+    master_bind: str = "127.0.0.1"
+    master_port: int = 5557
+
+
+def _scenario_speed(scenario: Any) -> float | None:
+    for holder in (scenario, getattr(scenario, "drill", None)):
+        value = getattr(holder, "speed", None) if holder is not None else None
+        if isinstance(value, int | float) and value > 0:
+            return float(value)
+    return None
+
+
+def _generate(scenario: Any, seed: int | None, volume: float, path: Path) -> None:
+    from simulator.crowd import generate
+    from simulator.events import write_jsonl
+
+    table = generate(scenario, seed=seed, volume=volume)
+    write_jsonl(table, path)
+
+
+class _Progress:
+    """The live progress line on stderr: sent, accepted, failed, answered, lag p99."""
+
+    def __init__(self, total: int, platform: PlatformProcess) -> None:
+        self.total = total
+        self.platform = platform
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, p: dict[str, float]) -> None:
+        try:
+            answered = self.platform.stats()["answered"]
+        except OSError:
+            answered = -1
+        line = (f"sent {int(p['sent'])}/{self.total}  accepted {int(p['accepted'])}  "
+                f"failed {int(p['failed'])}  answered {answered}  lag p99 {p['lag_p99_ms']:.1f} ms")
+        print(("\r" + line + "   ") if self.tty else line, end="" if self.tty else "\n",
+              file=sys.stderr, flush=True)
+
+
+def _wait_grace(outcome: ReplayOutcome, last_offset: float, grace_wall: float, stop: Event) -> None:
+    end = outcome.start_wall + last_offset + grace_wall
+    remaining = end - time.time()
+    if remaining > 0 and not stop.is_set():
+        print(f"\nwaiting {remaining:.1f}s for late actions", file=sys.stderr, flush=True)
+        stop.wait(remaining)
+
+
+def _poll_cases(profile: CompiledProfile, base_url: str, events: list[dict[str, Any]],
+                outcome: ReplayOutcome, actions: Path, speed: float) -> int:
+    """Read each accepted case back (profile ``poll``) and append its state as an action."""
+    from locust.env import Environment
+
+    from load.sender import ReplayUser
+
+    spec = profile.profile.poll
+    if spec is None:
+        return 0
+    user = ReplayUser(Environment(user_classes=[]), base_url, 50)
+    accepted = np.flatnonzero(np.isin(outcome.log.status, list(profile.accept)))
+    pool = gevent.pool.Pool(50)
+    lines: list[bytes] = []
+
+    def one(k: int) -> None:
+        path = profile.poll_path({k2: v for k2, v in events[k].items() if k2 != "labels"})
+        resp = user.client.get(path, name="poll")
+        if resp.status_code in spec.accept:
+            try:
+                payload = orjson.loads(resp.content or b"null")
+            except orjson.JSONDecodeError:
+                return
+            state = {name: _dig(payload, dotted) for name, dotted in spec.fields.items()}
+            at = (time.time() - outcome.start_wall) * speed
+            lines.append(orjson.dumps({"event_id": events[k]["id"], "action": "triage",
+                                       **state, "at": round(at, 3), "source": "poll"}) + b"\n")
+
+    for k in accepted.tolist():
+        pool.spawn(one, k)
+    pool.join()
+    with actions.open("ab") as fh:
+        fh.writelines(lines)
+    return len(lines)
+
+
+def _dig(payload: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        payload = payload.get(part) if isinstance(payload, dict) else None
+    return payload
+
+
+def default_run_dir(name: str, now: datetime) -> Path:
+    return Path("runs") / f"{name}-{now.strftime('%Y%m%d-%H%M%S')}"
+
+
+def run_drill(options: DrillOptions) -> Path:
+    """Run one drill and write its run folder; returns the folder."""
+    from simulator.scenario import load_scenario
+
+    scenario = load_scenario(options.scenario)
+    speed = options.speed or _scenario_speed(scenario) or DEFAULT_SPEED
+    started = datetime.now(UTC)
+    run_dir = options.output or default_run_dir(scenario.name, started)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    # Validate the profile before the (possibly long) generation.
+    profile = load_profile(options.target or REFERENCE_PROFILE, options.base_url)
+    events_path = run_dir / "events.jsonl"
+    print(f"generating {scenario.name} (volume x{options.volume:g})", file=sys.stderr, flush=True)
+    _generate(scenario, options.seed, options.volume, events_path)
+    events = read_events(events_path)
+    actions_path = run_dir / "actions.jsonl"
+    actions_path.touch()
+    secret = os.environ.get(SECRET_ENV) or None
+    platform = PlatformProcess(actions_path, speed, events_path, options.platform_port,
+                               secret=secret)
+    stack: ReferenceStack | None = None
+    stop = Event()
+    try:
+        if options.target is None:
+            stack = ReferenceStack(platform.url, speed, run_dir / "stack.log")
+            profile = load_profile(REFERENCE_PROFILE, stack.url)
+        check_target(profile.base_url, profile.profile.health, options.allow_remote)
+        plan = build_plan(events, profile, speed)
+        target = Target(profile.base_url, profile.accept,
+                        profile.capture if profile.profile.capture else None)
+        gevent.signal_handler(signal.SIGINT, stop.set)
+        print(f"replaying {len(plan)} events at speed {speed:g} against {profile.base_url}",
+              file=sys.stderr, flush=True)
+        outcome = run_replay(plan, target, workers=options.workers, stop=stop,
+                             progress=_Progress(len(plan), platform), ui=options.ui,
+                             on_start=platform.set_start, remote_workers=options.remote_workers,
+                             master_bind=options.master_bind, master_port=options.master_port)
+        last = float(plan.offsets.max()) if len(plan) else 0.0
+        _wait_grace(outcome, last, options.grace_s / speed, stop)
+        if stop.is_set():
+            outcome.partial = True
+            outcome.stopped_reason = outcome.stopped_reason or "interrupted"
+        _poll_cases(profile, profile.base_url, events, outcome, actions_path, speed)
+        platform_stats = platform.stats()
+    finally:
+        platform.stop()
+        if stack is not None:
+            stack.stop()
+    print(file=sys.stderr)
+    write_recordings(run_dir, plan, outcome, profile, speed=speed, volume=options.volume,
+                     started_at=started, platform_stats=platform_stats,
+                     platform_info={"host": platform.host, "port": platform.port,
+                                    "secret": platform.secret})
+    _write_results(run_dir, scenario, options.command)
+    return run_dir
+
+
+def _write_results(run_dir: Path, scenario: Any, command: tuple[str, ...]) -> None:
+    generated_at = datetime.now(UTC)
+    try:
+        from reports import write_outputs
+
+        write_outputs(run_dir, scenario, mode="drill", command=list(command),
+                      generated_at=generated_at)
+    except ImportError as err:
+        from load.record import write_basic_results
+
+        print(f"note: full report unavailable ({err}); wrote the replay sections only",
+              file=sys.stderr)
+        write_basic_results(run_dir, scenario, list(command), generated_at)

@@ -1,0 +1,127 @@
+"""Write a drill's raw recordings: ``replay.json`` and ``sends.npz`` (docs/architecture.md).
+
+Also ``write_basic_results``: the ``counts``, ``replay`` and ``latency.ingest_ms`` /
+``ingest_service_ms`` sections of results.json from those recordings alone, for when the
+full ``reports`` package cannot run; ``reports`` may call or replace it.
+No gevent or Locust here: this module is safe to import anywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+__all__ = ["replay_summary", "write_basic_results", "write_recordings"]
+
+SCHEMA = "crisis-drill/results/v1"
+
+
+def _per_second(values_s: np.ndarray, n_bins: int) -> list[int]:
+    vals = values_s[~np.isnan(values_s)]
+    secs = np.clip(np.floor(vals).astype(np.int64), 0, max(n_bins - 1, 0))
+    return np.bincount(secs, minlength=n_bins).astype(int).tolist() if n_bins else []
+
+
+def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, speed: float,
+                     volume: float, started_at: datetime, platform_stats: dict[str, Any],
+                     platform_info: dict[str, Any]) -> dict[str, Any]:
+    """Write replay.json and sends.npz (and captures.jsonl when the profile captures)."""
+    log = outcome.log
+    intended = plan.offsets
+    derived = log.derived_ms(intended)
+    accept = list(profile.accept)
+    sent_mask = ~np.isnan(log.actual_s)
+    accepted_mask = np.isin(log.status, accept)
+    n = len(plan)
+    sent = int(sent_mask.sum())
+    accepted = int(accepted_mask.sum())
+    horizon = [intended.max() if n else 0.0, np.nanmax(log.actual_s) if sent else 0.0]
+    n_bins = int(math.floor(max(horizon))) + 1 if n else 0
+    codes = Counter(str(int(c)) for c in log.status[log.status > 0].tolist())
+    codes.update(log.errors)
+    failed_mask = sent_mask & ~accepted_mask
+    replay = {
+        "speed": speed, "volume": volume,
+        "target": {"profile": profile.name, "base_url": profile.base_url},
+        "started_at": datetime.fromtimestamp(outcome.start_wall, started_at.tzinfo).isoformat(),
+        "partial": bool(outcome.partial), "stopped_reason": outcome.stopped_reason,
+        "counts": {"generated": n, "sent": sent, "accepted": accepted, "failed": sent - accepted,
+                   "unsent": n - sent,
+                   "unmatched_actions": int(platform_stats.get("unmatched", 0)),
+                   "rejected_callbacks": int(platform_stats.get("rejected", 0)),
+                   "throttled": int((log.status == 429).sum())},
+        "status_codes": dict(sorted(codes.items())),
+        "per_second": {"planned": _per_second(intended, n_bins),
+                       "sent": _per_second(log.actual_s, n_bins),
+                       "accepted": _per_second(np.where(accepted_mask, log.actual_s, np.nan), n_bins),
+                       "failed": _per_second(np.where(failed_mask, log.actual_s, np.nan), n_bins)},
+        "hdr": {name: h.encode().decode() for name, h in outcome.histograms.items()},
+        "workers": outcome.workers,
+        "platform": {**platform_info, "rejected_by_reason": platform_stats.get("rejected_by_reason", {}),
+                     "actions": int(platform_stats.get("actions", 0))},
+        "locust": outcome.locust_stats,
+    }
+    run_dir = Path(run_dir)
+    (run_dir / "replay.json").write_bytes(orjson.dumps(replay, option=orjson.OPT_INDENT_2))
+    np.savez(run_dir / "sends.npz", intended_s=intended.astype(np.float64),
+             lag_ms=derived["lag_ms"], latency_ms=derived["latency_ms"],
+             service_ms=derived["service_ms"], status=log.status.astype(np.int32))
+    if outcome.captured:
+        with (run_dir / "captures.jsonl").open("wb") as fh:
+            for k, fields in outcome.captured:
+                fh.write(orjson.dumps({"event_id": plan.ids[k], **fields}) + b"\n")
+    return replay
+
+
+def _summary(encoded: str) -> dict[str, Any]:
+    from hdrh.histogram import HdrHistogram
+
+    hist = HdrHistogram.decode(encoded.encode() if isinstance(encoded, str) else encoded)
+    count = hist.get_total_count()
+    if not count:
+        return {"p50": None, "p90": None, "p99": None, "max": None, "count": 0}
+    return {"p50": hist.get_value_at_percentile(50) / 1000.0,
+            "p90": hist.get_value_at_percentile(90) / 1000.0,
+            "p99": hist.get_value_at_percentile(99) / 1000.0,
+            "max": hist.get_max_value() / 1000.0, "count": int(count)}
+
+
+def replay_summary(replay: dict[str, Any]) -> dict[str, Any]:
+    """results.json's ``replay`` and ``latency`` (ingest) sections from a replay.json dict."""
+    per = replay["per_second"]
+    speed = float(replay["speed"])
+    # Rates in scenario events per second, as the scenario states them.
+    planned_peak = max(per["planned"], default=0) / speed
+    achieved_peak = max(per["sent"], default=0) / speed
+    lag = _summary(replay["hdr"]["schedule_lag_ms"])
+    return {
+        "replay": {"speed": speed, "volume": replay["volume"],
+                   "planned_peak_rate": planned_peak, "achieved_peak_rate": achieved_peak,
+                   "schedule_lag_ms": {k: lag[k] for k in ("p50", "p99", "max")},
+                   "workers": replay["workers"], "partial": replay["partial"],
+                   "stopped_reason": replay["stopped_reason"]},
+        "latency": {"ingest_ms": _summary(replay["hdr"]["ingest_ms"]),
+                    "ingest_service_ms": _summary(replay["hdr"]["ingest_service_ms"])},
+    }
+
+
+def write_basic_results(run_dir: Path, scenario: Any, command: list[str],
+                        generated_at: datetime) -> dict[str, Any]:
+    """Write results.json with counts, replay and ingest latency only; returns it."""
+    run_dir = Path(run_dir)
+    replay = orjson.loads((run_dir / "replay.json").read_bytes())
+    results = {"schema": SCHEMA, "mode": "drill",
+               "scenario": {"name": getattr(scenario, "name", None),
+                            "seed": getattr(scenario, "seed", None),
+                            "duration_s": getattr(scenario, "duration", None)},
+               "counts": dict(replay["counts"]), **replay_summary(replay),
+               "partial": replay["partial"], "command": command,
+               "generated_at": generated_at.isoformat(timespec="seconds")}
+    (run_dir / "results.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    return results

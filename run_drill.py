@@ -49,7 +49,40 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
 def cmd_drill(args: argparse.Namespace) -> int:
     """Replay a storm against a stack and measure it."""
-    raise InputError("drill: not available yet")
+    import os
+
+    from simulator.units import parse_duration
+
+    try:
+        grace_s = parse_duration(args.grace)
+    except ValueError as err:
+        raise InputError(f"--grace: must be {err}") from err
+    if args.speed is not None and args.speed <= 0:
+        raise InputError(f"--speed: must be > 0, got {args.speed:g}")
+    if args.volume <= 0:
+        raise InputError(f"--volume: must be > 0, got {args.volume:g}")
+    if args.workers < 0:
+        raise InputError(f"--workers: must be >= 0, got {args.workers}")
+    remote = os.environ.get("DRILL_REMOTE_WORKERS", "0")
+    if not remote.isdigit():
+        raise InputError(f"DRILL_REMOTE_WORKERS: must be a whole number, got {remote!r}")
+    from load.orchestrate import DrillOptions, run_drill  # imports gevent/Locust: only here
+
+    options = DrillOptions(
+        scenario=args.scenario, output=args.output, target=args.target, base_url=args.base_url,
+        speed=args.speed, volume=args.volume, workers=args.workers, seed=args.seed, ui=args.ui,
+        platform_port=args.platform_port, grace_s=grace_s, allow_remote=args.allow_remote,
+        command=tuple(sys.argv), remote_workers=int(remote),
+        master_bind=os.environ.get("DRILL_MASTER_BIND", "127.0.0.1" if remote == "0" else "*"),
+        master_port=int(os.environ.get("DRILL_MASTER_PORT", "0" if remote == "0" else "5557")))
+    run_dir = run_drill(options)
+    report = run_dir / "report.html"
+    print(f"report: {report if report.exists() else run_dir / 'results.json'}")
+    if args.gate:
+        return cmd_gate(argparse.Namespace(results=run_dir / "results.json", gates=args.gates,
+                                           baseline=None, max_regression="10%",
+                                           junit=run_dir / "junit.xml"))
+    return EXIT_OK
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -59,7 +92,9 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Join a drill's Locust master as a worker."""
-    raise InputError("worker: not available yet")
+    from load.distributed import run_worker  # imports gevent/Locust: only here
+
+    return run_worker(args.master_host, args.master_port)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,379 @@
+"""The care-team model: tiers of agents working priority queues in a SimPy environment.
+
+``TeamModel(env, team, rng)`` attaches to an environment; call ``arrive(...)`` at the
+moment a post reaches the team (the crowd's ``on_post`` hook, or ``feed`` for a prepared
+arrival stream). What the model does, in order:
+
+- **Triage** (instant, at arrival): with probability ``team.triage_accuracy`` the post gets
+  its policy decision (route, tier, priority); otherwise it is misrouted to another tier
+  chosen uniformly (a post that needs no answer is then answered, at priority p4).
+- **Queues**: one per tier; lower priority number first (p1 before p2), FIFO within one.
+  Posts that need no answer (``respond: false``) queue after p4 and take ``NOISE_HANDLE_S``.
+- **Agents** come and go with the tier's shifts; an agent whose shift ends finishes the case
+  in hand first. Handle times come from the tier's distribution.
+- **Escalation** after handling: to the next tier up when the policy tier is higher than the
+  tier that handled it, or with the tier's ``escalates`` probability; otherwise the agent
+  replies (or closes a noise post).
+- **Patience**: a customer still waiting for the FIRST agent after a patience draw abandons;
+  ``on_abandon(index)`` is called then (the crowd posts again, angrier). Escalated posts have
+  been answered once and do not abandon. Noise posters never abandon.
+
+Random draws are made per post at arrival, in arrival order, from ``rng``: runs with the same
+arrivals and seed see the same handle times and patience whatever the staffing (common random
+numbers). Results are columns (``TeamRun``); metrics live in ``simulator.teamstats``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from simulator.distributions import Distribution
+from simulator.roster import Team, Tier
+
+__all__ = ["NOISE_HANDLE_S", "NOISE_PRIORITY", "TeamModel", "TeamRun", "feed", "ACTIONS"]
+
+NOISE_HANDLE_S = 30.0  # triaging and closing a post that needs no answer
+NOISE_PRIORITY = 5  # after p4
+MISROUTE_PRIORITY = 4  # a noise post misrouted as needing an answer
+DRAW_BLOCK = 4096  # random draws are made in blocks for speed
+ACTIONS = ("triage", "reply", "escalate", "close")
+WAITING, STARTED, ABANDONED = 0, 1, 2
+
+
+@dataclass
+class TeamRun:
+    """What the team did, as numpy columns.
+
+    Visits (one per post per tier that queued it): ``v_post`` (local post number), ``v_tier``
+    (index into ``tiers``), ``v_priority``, ``v_answer`` (the customer needs an answer),
+    ``v_enqueue``, ``v_start``, ``v_end``, ``v_abandon`` (NaN when it did not happen),
+    ``v_handle`` (the handle time drawn). Posts: ``index`` (the caller's index), ``arrival``.
+    ``actions``: tuples ``(post, action, route, tier, priority, agent, at)``.
+    """
+
+    tiers: tuple[Tier, ...]
+    horizon: float
+    index: np.ndarray
+    arrival: np.ndarray
+    v_post: np.ndarray
+    v_tier: np.ndarray
+    v_priority: np.ndarray
+    v_answer: np.ndarray
+    v_enqueue: np.ndarray
+    v_start: np.ndarray
+    v_end: np.ndarray
+    v_abandon: np.ndarray
+    v_handle: np.ndarray
+    agents: Mapping[str, int] | None
+    actions: list[tuple[int, str, str, int, int, str, float]]
+
+
+class _Draws:
+    """Block-drawn random numbers consumed one at a time (cheap per call)."""
+
+    def __init__(self, draw: Callable[[int], np.ndarray]) -> None:
+        self._draw = draw
+        self._buf: list[float] = []
+        self._i = 0
+
+    def next(self) -> float:
+        if self._i >= len(self._buf):
+            self._buf = self._draw(DRAW_BLOCK).tolist()
+            self._i = 0
+        self._i += 1
+        return self._buf[self._i - 1]
+
+
+def _sampler(dist: Distribution, rng: np.random.Generator) -> Callable[[int], np.ndarray]:
+    return lambda n: dist.sample(rng, n)
+
+
+class _TierState:
+    """One tier's queue and agents."""
+
+    def __init__(self, tier: Tier) -> None:
+        self.tier = tier
+        self.queue: list[tuple[int, int]] = []  # (priority, visit): FIFO as visits only grow
+        self.idle: list[str] = []
+        self.offline: list[str] = []
+        self.made = 0
+        self.release = 0  # busy agents who leave when their case is done
+
+
+class TeamModel:
+    """The care team as a SimPy model; see the module docstring for its behaviour.
+
+    ``agents`` overrides every shift with a constant count per tier name (used by tests and
+    the staffing search). ``record_actions=False`` skips the action log (faster).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        team: Team,
+        rng: np.random.Generator,
+        *,
+        on_abandon: Callable[[int], None] | None = None,
+        agents: Mapping[str, int] | None = None,
+        record_actions: bool = True,
+    ) -> None:
+        self.env = env
+        self.team = team
+        self.tiers = tuple(sorted(team.tiers, key=lambda t: t.tier))
+        self._state = [_TierState(t) for t in self.tiers]
+        self._on_abandon = on_abandon
+        self._record = record_actions
+        self._agents = dict(agents) if agents is not None else None
+        self._accuracy = team.triage_accuracy
+        self._u = _Draws(rng.random)
+        self._handle = [_Draws(_sampler(t.handle_time.build(), rng)) for t in self.tiers]
+        self._patience = (
+            _Draws(_sampler(team.patience.build(), rng)) if team.patience is not None else None
+        )
+        self._numbers = [t.tier for t in self.tiers]
+        # posts
+        self.index: list[int] = []
+        self.arrival: list[float] = []
+        self._route: list[str] = []
+        self._true_tier: list[int] = []
+        self._answer: list[bool] = []
+        self._handles: list[list[float]] = []
+        self._esc: list[list[float]] = []
+        # visits
+        self.v_post: list[int] = []
+        self.v_tier: list[int] = []
+        self.v_priority: list[int] = []
+        self.v_answer: list[bool] = []
+        self.v_enqueue: list[float] = []
+        self.v_start: list[float] = []
+        self.v_end: list[float] = []
+        self.v_abandon: list[float] = []
+        self.v_handle: list[float] = []
+        self.v_agent: list[str] = []
+        self._v_state: list[int] = []
+        self.actions: list[tuple[int, str, str, int, int, str, float]] = []
+        for k, state in enumerate(self._state):
+            if agents is not None:
+                self._set_agents(k, int(agents.get(state.tier.name, 0)))
+            else:
+                for shift in state.tier.shifts:
+                    if shift.start <= 0.0:
+                        self._set_agents(k, shift.agents)
+                    else:
+                        ev = env.timeout(shift.start, value=(k, shift.agents))
+                        ev.callbacks.append(self._shift_change)
+
+    # --- routing -------------------------------------------------------------------------
+
+    def _tier_for(self, route: str, number: int) -> int:
+        """The tier index working ``route`` at policy tier ``number`` (nearest match)."""
+        best, best_key = 0, (9, 99)
+        for k, t in enumerate(self.tiers):
+            key = (0 if route in t.routes else 1, abs(t.tier - number))
+            if key < best_key:
+                best, best_key = k, key
+        return best
+
+    def _next_tier(self, k: int, route: str) -> int | None:
+        here = self.tiers[k].tier
+        higher = [j for j in range(k + 1, len(self.tiers)) if self.tiers[j].tier > here]
+        if not higher:
+            return None
+        for j in higher:
+            if route in self.tiers[j].routes:
+                return j
+        return higher[0]
+
+    # --- arrivals ------------------------------------------------------------------------
+
+    def arrive(self, index: int, route: str, tier: int, priority: int, respond: bool) -> int:
+        """A post reaches the team now; returns its local post number.
+
+        ``route``/``tier``/``priority`` (1-4) are the policy's expected handling; ``respond``
+        is False for posts that need no answer.
+        """
+        p = len(self.index)
+        now = self.env.now
+        u_triage, u_pick = self._u.next(), self._u.next()
+        handles = [h.next() for h in self._handle]
+        esc = [self._u.next() for _ in self.tiers]
+        patience = self._patience.next() if self._patience is not None else math.inf
+        self.index.append(index)
+        self.arrival.append(now)
+        self._handles.append(handles)
+        self._esc.append(esc)
+        self._answer.append(respond)
+        if respond:
+            k = self._tier_for(route, tier)
+            prio = priority
+        else:
+            k, prio = 0, NOISE_PRIORITY
+        if u_triage >= self._accuracy and len(self.tiers) > 1:
+            others = [j for j in range(len(self.tiers)) if j != k]
+            k = others[min(int(u_pick * len(others)), len(others) - 1)]
+            if not respond:
+                prio = MISROUTE_PRIORITY
+        elif u_triage >= self._accuracy and not respond:
+            prio = MISROUTE_PRIORITY
+        decided_route = route if route in self.tiers[k].routes else self.tiers[k].routes[0]
+        self._route.append(decided_route)
+        self._true_tier.append(tier if respond else 0)
+        if self._record:
+            self.actions.append(
+                (p, "triage", decided_route, self._numbers[k], prio, "triage", now)
+            )
+        self._enqueue(p, k, prio, patience if respond else math.inf)
+        return p
+
+    def _enqueue(self, p: int, k: int, prio: int, patience: float) -> None:
+        v = len(self.v_post)
+        self.v_post.append(p)
+        self.v_tier.append(k)
+        self.v_priority.append(prio)
+        self.v_answer.append(prio != NOISE_PRIORITY and self._answer[p])
+        self.v_enqueue.append(self.env.now)
+        self.v_start.append(math.nan)
+        self.v_end.append(math.nan)
+        self.v_abandon.append(math.nan)
+        self.v_handle.append(NOISE_HANDLE_S if prio == NOISE_PRIORITY else self._handles[p][k])
+        self.v_agent.append("")
+        self._v_state.append(WAITING)
+        state = self._state[k]
+        if state.idle:
+            self._start(v, state.idle.pop())
+            return
+        heapq.heappush(state.queue, (prio, v))
+        if patience < math.inf:
+            self.env.timeout(patience, value=v).callbacks.append(self._abandon)
+
+    def _start(self, v: int, agent: str) -> None:
+        self._v_state[v] = STARTED
+        self.v_start[v] = self.env.now
+        self.v_agent[v] = agent
+        self.env.timeout(self.v_handle[v], value=v).callbacks.append(self._finish)
+
+    def _abandon(self, event: simpy.Event) -> None:
+        v = event.value
+        if self._v_state[v] != WAITING:
+            return
+        self._v_state[v] = ABANDONED
+        self.v_abandon[v] = self.env.now
+        if self._on_abandon is not None:
+            self._on_abandon(self.index[self.v_post[v]])
+
+    def _finish(self, event: simpy.Event) -> None:
+        v = event.value
+        now = self.env.now
+        self.v_end[v] = now
+        p, k, prio, agent = self.v_post[v], self.v_tier[v], self.v_priority[v], self.v_agent[v]
+        route = self._route[p]
+        up = None
+        if prio != NOISE_PRIORITY and (
+            self._true_tier[p] > self._numbers[k] or self._esc[p][k] < self.tiers[k].escalates
+        ):
+            up = self._next_tier(k, route)
+        if up is not None:
+            if route not in self.tiers[up].routes:
+                route = self._route[p] = self.tiers[up].routes[0]
+            if self._record:
+                self.actions.append((p, "escalate", route, self._numbers[up], prio, agent, now))
+            self._enqueue(p, up, prio, math.inf)
+        elif self._record:
+            kind = "close" if prio == NOISE_PRIORITY else "reply"
+            self.actions.append((p, kind, route, self._numbers[k], prio, agent, now))
+        self._next_case(k, agent)
+
+    def _next_case(self, k: int, agent: str) -> None:
+        state = self._state[k]
+        if state.release > 0:
+            state.release -= 1
+            state.offline.append(agent)
+            return
+        queue, vstate = state.queue, self._v_state
+        while queue:
+            _, v = heapq.heappop(queue)
+            if vstate[v] == WAITING:
+                self._start(v, agent)
+                return
+        state.idle.append(agent)
+
+    # --- shifts --------------------------------------------------------------------------
+
+    def _shift_change(self, event: simpy.Event) -> None:
+        k, n = event.value
+        self._set_agents(k, n)
+
+    def _set_agents(self, k: int, n: int) -> None:
+        state = self._state[k]
+        busy = state.made - len(state.idle) - len(state.offline)
+        current = len(state.idle) + busy - state.release
+        if n < current:
+            drop = current - n
+            while drop and state.idle:
+                state.offline.append(state.idle.pop())
+                drop -= 1
+            state.release += drop
+            return
+        add = n - current
+        keep = min(add, state.release)
+        state.release -= keep
+        for _ in range(add - keep):
+            if state.offline:
+                agent = state.offline.pop()
+            else:
+                state.made += 1
+                agent = f"{state.tier.name}-{state.made:02d}"
+            self._next_case(k, agent)
+
+    # --- results -------------------------------------------------------------------------
+
+    def result(self) -> TeamRun:
+        """Freeze what happened so far into columns (call after ``env.run``)."""
+        f = np.asarray
+        return TeamRun(
+            tiers=self.tiers,
+            horizon=float(self.env.now),
+            index=f(self.index, dtype=np.int64),
+            arrival=f(self.arrival, dtype=float),
+            v_post=f(self.v_post, dtype=np.int64),
+            v_tier=f(self.v_tier, dtype=np.int64),
+            v_priority=f(self.v_priority, dtype=np.int64),
+            v_answer=f(self.v_answer, dtype=bool),
+            v_enqueue=f(self.v_enqueue, dtype=float),
+            v_start=f(self.v_start, dtype=float),
+            v_end=f(self.v_end, dtype=float),
+            v_abandon=f(self.v_abandon, dtype=float),
+            v_handle=f(self.v_handle, dtype=float),
+            agents=self._agents,
+            actions=self.actions,
+        )
+
+
+def feed(
+    env: simpy.Environment,
+    model: TeamModel,
+    times: Sequence[float] | np.ndarray,
+    route: Sequence[str],
+    tier: Sequence[int] | np.ndarray,
+    priority: Sequence[int] | np.ndarray,
+    respond: Sequence[bool] | np.ndarray,
+) -> simpy.Process:
+    """Start a process that delivers prepared posts (sorted ``times``) to ``model``."""
+
+    def run():  # type: ignore[no-untyped-def]
+        ts = np.asarray(times, dtype=float).tolist()
+        tiers = [int(x) for x in tier]
+        prios = [int(x) for x in priority]
+        answers = [bool(x) for x in respond]
+        for i, t in enumerate(ts):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            model.arrive(i, route[i], tiers[i], prios[i], answers[i])
+
+    return env.process(run())

@@ -28,7 +28,7 @@ from locust.env import Environment
 
 from load.launcher import free_port
 from load.recorder import SendLog, build_histograms, merge_encoded
-from load.replay import ReplayOutcome, Target, UI_PORT
+from load.replay import UI_PORT, ReplayOutcome, Target
 from load.schedule import Plan
 from load.sender import Sender
 

@@ -56,7 +56,8 @@ def check_target(base_url: str, health_path: str | None, allow_remote: bool) -> 
     parsed = urlparse(base_url)
     host = parsed.hostname or ""
     if parsed.scheme not in ("http", "https") or not host:
-        raise InputError(f"--base-url: the target base URL must be http(s)://host[:port], got {base_url!r}")
+        raise InputError(
+            f"--base-url: the target base URL must be http(s)://host[:port], got {base_url!r}")
     if not allow_remote and not is_loopback(host):
         raise InputError(
             f"--base-url: the target host must be loopback (127.0.0.1, ::1, localhost) "

@@ -30,7 +30,7 @@ from load.record import write_recordings
 from load.replay import ReplayOutcome, Target, run_replay
 from load.schedule import build_plan, read_events
 
-__all__ = ["DEFAULT_SPEED", "DrillOptions", "run_drill"]
+__all__ = ["DEFAULT_SPEED", "DrillOptions", "replay_events", "run_drill"]
 
 DEFAULT_SPEED = 60.0
 REFERENCE_PROFILE = Path(__file__).resolve().parent.parent / "targets" / "reference.yaml"
@@ -69,6 +69,7 @@ def _scenario_speed(scenario: Any) -> float | None:
 
 def _generate(scenario: Any, seed: int | None, volume: float, path: Path) -> None:
     from simulator.crowd import generate
+
     from simulator.events import write_jsonl
 
     table = generate(scenario, seed=seed, volume=volume)
@@ -148,45 +149,45 @@ def default_run_dir(name: str, now: datetime) -> Path:
     return Path("runs") / f"{name}-{now.strftime('%Y%m%d-%H%M%S')}"
 
 
-def run_drill(options: DrillOptions) -> Path:
-    """Run one drill and write its run folder; returns the folder."""
-    from simulator.scenario import load_scenario
+def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *,
+                  base_url: str | None = None, speed: float = DEFAULT_SPEED,
+                  volume: float = 1.0, workers: int = 0, ui: bool = False,
+                  platform_port: int = 0, grace_s: float = 0.0, allow_remote: bool = False,
+                  remote_workers: int = 0, master_bind: str = "127.0.0.1",
+                  master_port: int = 0) -> dict[str, Any]:
+    """Replay an existing ``events.jsonl`` into ``run_dir``; returns replay.json's content.
 
-    scenario = load_scenario(options.scenario)
-    speed = options.speed or _scenario_speed(scenario) or DEFAULT_SPEED
-    started = datetime.now(UTC)
-    run_dir = options.output or default_run_dir(scenario.name, started)
+    Runs the platform endpoint (its ``actions.jsonl`` goes in ``run_dir``); without
+    ``profile_path`` it starts the reference stack and uses ``targets/reference.yaml``.
+    Writes ``replay.json`` and ``sends.npz`` but not results.json (that needs the scenario).
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
-    # Validate the profile before the (possibly long) generation.
-    profile = load_profile(options.target or REFERENCE_PROFILE, options.base_url)
-    events_path = run_dir / "events.jsonl"
-    print(f"generating {scenario.name} (volume x{options.volume:g})", file=sys.stderr, flush=True)
-    _generate(scenario, options.seed, options.volume, events_path)
+    started = datetime.now(UTC)
+    profile = load_profile(profile_path or REFERENCE_PROFILE, base_url)
     events = read_events(events_path)
     actions_path = run_dir / "actions.jsonl"
     actions_path.touch()
     secret = os.environ.get(SECRET_ENV) or None
-    platform = PlatformProcess(actions_path, speed, events_path, options.platform_port,
-                               secret=secret)
+    platform = PlatformProcess(actions_path, speed, events_path, platform_port, secret=secret)
     stack: ReferenceStack | None = None
     stop = Event()
     try:
-        if options.target is None:
+        if profile_path is None:
             stack = ReferenceStack(platform.url, speed, run_dir / "stack.log")
             profile = load_profile(REFERENCE_PROFILE, stack.url)
-        check_target(profile.base_url, profile.profile.health, options.allow_remote)
+        check_target(profile.base_url, profile.profile.health, allow_remote)
         plan = build_plan(events, profile, speed)
         target = Target(profile.base_url, profile.accept,
                         profile.capture if profile.profile.capture else None)
         gevent.signal_handler(signal.SIGINT, stop.set)
         print(f"replaying {len(plan)} events at speed {speed:g} against {profile.base_url}",
               file=sys.stderr, flush=True)
-        outcome = run_replay(plan, target, workers=options.workers, stop=stop,
-                             progress=_Progress(len(plan), platform), ui=options.ui,
-                             on_start=platform.set_start, remote_workers=options.remote_workers,
-                             master_bind=options.master_bind, master_port=options.master_port)
+        outcome = run_replay(plan, target, workers=workers, stop=stop,
+                             progress=_Progress(len(plan), platform), ui=ui,
+                             on_start=platform.set_start, remote_workers=remote_workers,
+                             master_bind=master_bind, master_port=master_port)
         last = float(plan.offsets.max()) if len(plan) else 0.0
-        _wait_grace(outcome, last, options.grace_s / speed, stop)
+        _wait_grace(outcome, last, grace_s / speed, stop)
         if stop.is_set():
             outcome.partial = True
             outcome.stopped_reason = outcome.stopped_reason or "interrupted"
@@ -197,10 +198,30 @@ def run_drill(options: DrillOptions) -> Path:
         if stack is not None:
             stack.stop()
     print(file=sys.stderr)
-    write_recordings(run_dir, plan, outcome, profile, speed=speed, volume=options.volume,
-                     started_at=started, platform_stats=platform_stats,
-                     platform_info={"host": platform.host, "port": platform.port,
-                                    "secret": platform.secret})
+    return write_recordings(run_dir, plan, outcome, profile, speed=speed, volume=volume,
+                            started_at=started, platform_stats=platform_stats,
+                            platform_info={"host": platform.host, "port": platform.port,
+                                           "secret": platform.secret})
+
+
+def run_drill(options: DrillOptions) -> Path:
+    """Run one drill and write its run folder; returns the folder."""
+    from simulator.scenario import load_scenario
+
+    scenario = load_scenario(options.scenario)
+    speed = options.speed or _scenario_speed(scenario) or DEFAULT_SPEED
+    run_dir = options.output or default_run_dir(scenario.name, datetime.now(UTC))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if options.target is not None:  # validate the profile before a possibly long generation
+        load_profile(options.target, options.base_url)
+    events_path = run_dir / "events.jsonl"
+    print(f"generating {scenario.name} (volume x{options.volume:g})", file=sys.stderr, flush=True)
+    _generate(scenario, options.seed, options.volume, events_path)
+    replay_events(run_dir, events_path, options.target, base_url=options.base_url, speed=speed,
+                  volume=options.volume, workers=options.workers, ui=options.ui,
+                  platform_port=options.platform_port, grace_s=options.grace_s,
+                  allow_remote=options.allow_remote, remote_workers=options.remote_workers,
+                  master_bind=options.master_bind, master_port=options.master_port)
     _write_results(run_dir, scenario, options.command)
     return run_dir
 
@@ -218,3 +239,33 @@ def _write_results(run_dir: Path, scenario: Any, command: tuple[str, ...]) -> No
         print(f"note: full report unavailable ({err}); wrote the replay sections only",
               file=sys.stderr)
         write_basic_results(run_dir, scenario, list(command), generated_at)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m load.orchestrate EVENTS -o DIR``: replay an existing events file."""
+    import argparse
+
+    from simulator.errors import DrillError
+
+    parser = argparse.ArgumentParser(prog="load.orchestrate")
+    parser.add_argument("events", type=Path)
+    parser.add_argument("-o", "--output", type=Path, required=True)
+    parser.add_argument("--target", type=Path, default=None)
+    parser.add_argument("--base-url", default=None)
+    parser.add_argument("--speed", type=float, default=DEFAULT_SPEED)
+    parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--grace", type=float, default=0.0, help="scenario seconds")
+    parser.add_argument("--platform-port", type=int, default=0)
+    args = parser.parse_args(argv)
+    try:
+        replay_events(args.output, args.events, args.target, base_url=args.base_url,
+                      speed=args.speed, workers=args.workers, grace_s=args.grace,
+                      platform_port=args.platform_port)
+    except DrillError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

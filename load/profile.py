@@ -125,7 +125,8 @@ def _one_line(path: Path, err: ValidationError) -> InputError:
     if first["type"] == "missing":
         return InputError(f"{path.name}: {field} must be set, got nothing")
     if first["type"] == "extra_forbidden":
-        return InputError(f"{path.name}: {field} must not be there (unknown field), got {first['input']!r}")
+        return InputError(
+            f"{path.name}: {field} must not be there (unknown field), got {first['input']!r}")
     if " got " in msg:
         return InputError(f"{path.name}: {field} must be {msg}")
     return InputError(f"{path.name}: {field} must be valid ({msg}), got {first.get('input')!r}")
@@ -181,7 +182,9 @@ class CompiledProfile:
             path = self._path.render(ctx)
             headers = ({k: v for k, v in self.profile.headers.items()} if self._static_headers
                        else {k: t.render(ctx) for k, t in self._headers.items()})
-            method = self._method.render(ctx).upper() if "{" in self.profile.method else self.profile.method
+            method = self.profile.method
+            if "{" in method:
+                method = self._method.render(ctx).upper()
         except jinja2.TemplateError as err:
             raise InputError(
                 f"{where}: templates must render for event {event.get('id')!r}, got {err}") from err
@@ -192,7 +195,8 @@ class CompiledProfile:
 
     def render_all(self, events: list[dict[str, Any]]) -> list[RenderedRequest]:
         """Pre-render every event, in order; shares one headers dict when headers are static."""
-        shared = dict(self.profile.headers) if self._static_headers and self.profile.sign is None else None
+        static = self._static_headers and self.profile.sign is None
+        shared = dict(self.profile.headers) if static else None
         out = []
         for event in events:
             req = self.render(event)

@@ -46,6 +46,7 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
     codes = Counter(str(int(c)) for c in log.status[log.status > 0].tolist())
     codes.update(log.errors)
     failed_mask = sent_mask & ~accepted_mask
+    nan = np.nan
     replay = {
         "speed": speed, "volume": volume,
         "target": {"profile": profile.name, "base_url": profile.base_url},
@@ -59,11 +60,12 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
         "status_codes": dict(sorted(codes.items())),
         "per_second": {"planned": _per_second(intended, n_bins),
                        "sent": _per_second(log.actual_s, n_bins),
-                       "accepted": _per_second(np.where(accepted_mask, log.actual_s, np.nan), n_bins),
-                       "failed": _per_second(np.where(failed_mask, log.actual_s, np.nan), n_bins)},
+                       "accepted": _per_second(np.where(accepted_mask, log.actual_s, nan), n_bins),
+                       "failed": _per_second(np.where(failed_mask, log.actual_s, nan), n_bins)},
         "hdr": {name: h.encode().decode() for name, h in outcome.histograms.items()},
         "workers": outcome.workers,
-        "platform": {**platform_info, "rejected_by_reason": platform_stats.get("rejected_by_reason", {}),
+        "platform": {**platform_info,
+                     "rejected_by_reason": platform_stats.get("rejected_by_reason", {}),
                      "actions": int(platform_stats.get("actions", 0))},
         "locust": outcome.locust_stats,
     }

@@ -105,5 +105,6 @@ def run_replay(plan: Plan, target: Target, *, workers: int = 0, stop: Event | No
     derived = log.derived_ms(plan.offsets)
     stopped = stop.is_set()
     return ReplayOutcome(log=log, histograms=build_histograms(derived), start_wall=start_wall,
-                         workers=0, partial=stopped, stopped_reason="interrupted" if stopped else None,
+                         workers=0, partial=stopped,
+                         stopped_reason="interrupted" if stopped else None,
                          captured=sender.captured, locust_stats=_locust_totals(env))

@@ -96,7 +96,8 @@ class Sender:
         else:
             self.failed += 1
 
-    def run(self, start_wall: float, stop: Event, drain_timeout: float = REQUEST_TIMEOUT_S) -> SendLog:
+    def run(self, start_wall: float, stop: Event,
+            drain_timeout: float = REQUEST_TIMEOUT_S) -> SendLog:
         """Send every event on schedule from ``start_wall``; return the log when all are done.
 
         Stops early (leaving the rest unsent) when ``stop`` is set. Requests still in

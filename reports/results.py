@@ -14,6 +14,7 @@ from typing import Any
 
 from reports.agents import agent_scorecard
 from reports.escalation import correctness, escalation_metrics
+from reports.findings import findings
 from reports.fidelity import count_metrics, replay_metrics
 from reports.gates import evaluate, slo_gates
 from reports.latency import ingest_latency, response_latency
@@ -110,6 +111,7 @@ def compute(
     results["slo"] = slo
     results["gates"] = evaluate(slo_gates(slo, mode), results)
     results["passed"] = all(g["passed"] for g in results["gates"])
+    results["findings"] = findings(results)
     return results
 
 

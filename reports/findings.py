@@ -74,14 +74,16 @@ def findings(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             (
                 50,
-                f"{counts['failed']:,} of {counts.get('generated', 0):,} posts failed to reach the stack.",
+                f"{counts['failed']:,} of {counts.get('generated', 0):,} posts "
+                "failed to reach the stack.",
             )
         )
     if replay.get("partial"):
         out.append(
             (
                 95,
-                f"The run stopped early ({replay.get('stopped_reason') or 'partial'}): results cover "
+                f"The run stopped early ({replay.get('stopped_reason') or 'partial'}): "
+                "results cover "
                 "only what was sent.",
             )
         )

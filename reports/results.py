@@ -14,8 +14,8 @@ from typing import Any
 
 from reports.agents import agent_scorecard
 from reports.escalation import correctness, escalation_metrics
-from reports.findings import findings
 from reports.fidelity import count_metrics, replay_metrics
+from reports.findings import findings
 from reports.gates import evaluate, slo_gates
 from reports.latency import ingest_latency, response_latency
 from reports.outcomes import compute_outcomes

@@ -87,7 +87,13 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 def cmd_gate(args: argparse.Namespace) -> int:
     """Check a results.json against gates; exit 1 when one fails."""
-    raise InputError("gate: not available yet")
+    from reports.gate_run import run_gate, table
+
+    rows, passed = run_gate(args.results, args.gates, args.baseline, args.max_regression, args.junit)
+    print(table(rows))
+    if args.junit is not None:
+        print(f"junit: {args.junit}")
+    return EXIT_OK if passed else EXIT_GATE_FAILED
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -70,6 +70,7 @@ class Gate:
     op: str
     threshold: float
     source: str  # "slo", a gates file name, or "baseline"
+    line: int = 0  # line in the gates file, 0 otherwise
 
 
 def parse_threshold(text: str) -> float:
@@ -123,7 +124,7 @@ def parse_gates(text: str, source: str) -> list[Gate]:
                 f"{source}: line {number} threshold must be a number or a percentage, "
                 f"got {match['threshold']!r}"
             ) from None
-        gates.append(Gate(metric, metric, match["op"], threshold, source))
+        gates.append(Gate(metric, metric, match["op"], threshold, source, number))
     if not gates:
         raise InputError(
             f"{source}: must hold at least one gate line `metric op threshold`, got none"
@@ -208,10 +209,10 @@ def compare_baseline(
             continue
         if new is None or old is None or not math.isfinite(old):
             continue
-        allowed = abs(old) * max_regression
-        worse = new - old if higher_worse else old - new
+        allowed = max(abs(old) * max_regression, floor)
         threshold = old + allowed if higher_worse else old - allowed
-        passed = worse <= max(allowed, floor) if math.isfinite(new) else False
+        worse = new - old if higher_worse else old - new
+        passed = math.isfinite(new) and worse <= allowed
         change = None if old == 0 else (new - old) / abs(old)
         rows.append(
             {

@@ -233,7 +233,10 @@ def load_profile(path: Path, base_url: str | None = None) -> CompiledProfile:
     except OSError as err:
         raise InputError(f"{path.name}: file must be readable, got {err.strerror}") from err
     except yaml.YAMLError as err:
-        raise InputError(f"{path.name}: contents must be valid YAML, got {err}") from err
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(err, "problem", None) or " ".join(str(err).split())
+        raise InputError(f"{path.name}: contents must be valid YAML, got {problem}{where}") from err
     if not isinstance(raw, dict):
         raise InputError(f"{path.name}: top level must be a mapping, got {type(raw).__name__}")
     try:

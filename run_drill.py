@@ -89,7 +89,9 @@ def cmd_gate(args: argparse.Namespace) -> int:
     """Check a results.json against gates; exit 1 when one fails."""
     from reports.gate_run import run_gate, table
 
-    rows, passed = run_gate(args.results, args.gates, args.baseline, args.max_regression, args.junit)
+    rows, passed = run_gate(
+        args.results, args.gates, args.baseline, args.max_regression, args.junit
+    )
     print(table(rows))
     if args.junit is not None:
         print(f"junit: {args.junit}")

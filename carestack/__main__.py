@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"carestack on http://{args.host}:{args.port} db={db} speed={args.speed} "
           f"platform={args.platform_url}", file=sys.stderr, flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                access_log=False, loop="auto", http="auto", timeout_graceful_shutdown=5)
+                access_log=False, proxy_headers=False, loop="auto", http="auto",
+                timeout_graceful_shutdown=5)
     return 0
 
 

@@ -44,9 +44,14 @@ class TierConfig:
 
 @dataclass(frozen=True)
 class OutboxConfig:
-    """How actions are delivered to the platform URL (parallel connections, retry backoff)."""
+    """How actions are delivered to the platform URL.
+
+    ``connections`` parallel keep-alive connections, each pipelining up to ``pipeline``
+    requests (1 turns pipelining off), and the retry backoff bounds.
+    """
 
     connections: int = 8
+    pipeline: int = 32
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0
     timeout_s: float = 5.0
@@ -164,6 +169,7 @@ def _build(raw: dict[str, Any], name: str) -> Config:
             raise ConfigError(f"outbox must be a mapping, got {ob!r}")
         outbox = OutboxConfig(
             connections=_int(ob.get("connections", 8), "outbox.connections", 1),
+            pipeline=_int(ob.get("pipeline", 32), "outbox.pipeline", 1),
             retry_initial_s=parse_duration(ob.get("retry_initial", 0.2), "outbox.retry_initial"),
             retry_max_s=parse_duration(ob.get("retry_max", 5), "outbox.retry_max"),
             timeout_s=parse_duration(ob.get("timeout", 5), "outbox.timeout"),

@@ -62,43 +62,50 @@ class _Connection:
             self.writer.close()
         self.reader = self.writer = None
 
-    async def post(self, head: bytes, body: bytes) -> int:
-        """Send one request (``head`` ends with the blank line); return the status code."""
+    async def post_many(self, requests: list[bytes], statuses: list[int]) -> None:
+        """Pipeline ``requests`` (complete HTTP requests); append each answer's status.
+
+        Stops early (``len(statuses) < len(requests)``) when the platform closes the
+        connection after an answer; raises ``_Retry`` on a network error or timeout, with
+        ``statuses`` holding the answers received so far.
+        """
         try:
-            return await asyncio.wait_for(self._post(head, body), self.timeout)
+            await asyncio.wait_for(self._post_many(requests, statuses), self.timeout)
         except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             self.close()
             raise _Retry(type(exc).__name__) from exc
 
-    async def _post(self, head: bytes, body: bytes) -> int:
+    async def _post_many(self, requests: list[bytes], statuses: list[int]) -> None:
         if self.writer is None:
             await self._open()
         assert self.reader is not None and self.writer is not None
-        self.writer.write(head + body)
+        reader = self.reader
+        self.writer.write(b"".join(requests))
         await self.writer.drain()
-        status_line = await self.reader.readline()
-        if not status_line:
-            raise ConnectionResetError("platform closed the connection")
-        status = int(status_line.split(b" ", 2)[1])
-        length, close = 0, False
-        while True:
-            line = await self.reader.readline()
-            if line in (b"\r\n", b"\n", b""):
-                break
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value.strip())
-            elif name == b"connection" and value.strip().lower() == b"close":
-                close = True
-            elif name == b"transfer-encoding" and b"chunked" in value.lower():
-                close = True  # not worth parsing: read to the end and reconnect next time
-                await self.reader.read()
-        if length:
-            await self.reader.readexactly(length)
-        if close:
-            self.close()
-        return status
+        for _ in requests:
+            status_line = await reader.readline()
+            if not status_line:
+                raise ConnectionResetError("platform closed the connection")
+            status = int(status_line.split(b" ", 2)[1])
+            length, close = 0, False
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value.strip())
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    close = True
+                elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                    close = True  # not worth parsing: drop the connection after this answer
+            if length:
+                await reader.readexactly(length)
+            statuses.append(status)
+            if close:
+                self.close()
+                return
 
 
 class Outbox:
@@ -172,27 +179,37 @@ class Outbox:
                 if delay > 0:
                     await asyncio.sleep(delay)
                     continue
-                seq, body, attempts = queue.popleft()
+                batch = [queue.popleft() for _ in range(min(len(queue), self._cfg.pipeline))]
+                statuses: list[int] = []
+                error: str | None = None
                 try:
-                    status = await conn.post(self._head(body), body)
-                    if status == 429 or status >= 500:
-                        raise _Retry(f"HTTP {status}")
+                    await conn.post_many([self._head(body) + body for _, body, _ in batch],
+                                         statuses)
                 except _Retry as exc:
-                    queue.appendleft((seq, body, attempts + 1))
-                    self.failed_attempts += 1
-                    self.last_error = str(exc)
-                    self._backoff = min(self._cfg.retry_max_s,
-                                        max(self._cfg.retry_initial_s, self._backoff * 2))
-                    self._retry_at = time.monotonic() + self._backoff
+                    error = str(exc)
+                retry = []
+                for (seq, body, attempts), status in zip(batch, statuses, strict=False):
+                    if status == 429 or status >= 500:
+                        retry.append((seq, body, attempts + 1))
+                        error = f"HTTP {status}"
+                    elif 200 <= status < 300:
+                        self.sent += 1
+                        self._store.mark_sent(seq, "sent", attempts + 1)
+                    else:
+                        self.rejected += 1
+                        self.last_error = f"HTTP {status}"
+                        self._store.mark_sent(seq, "rejected", attempts + 1)
+                # Unanswered requests (connection closed or failed) go back first, in order.
+                retry.extend(batch[len(statuses):])
+                queue.extendleft(reversed(retry))
+                if error is None:
+                    self._backoff = 0.0
                     continue
-                self._backoff = 0.0
-                if 200 <= status < 300:
-                    self.sent += 1
-                    self._store.mark_sent(seq, "sent", attempts + 1)
-                else:
-                    self.rejected += 1
-                    self.last_error = f"HTTP {status}"
-                    self._store.mark_sent(seq, "rejected", attempts + 1)
+                self.failed_attempts += 1
+                self.last_error = error
+                self._backoff = min(self._cfg.retry_max_s,
+                                    max(self._cfg.retry_initial_s, self._backoff * 2))
+                self._retry_at = time.monotonic() + self._backoff
         finally:
             conn.close()
 

@@ -53,7 +53,8 @@ class TeamRun:
     Visits (one per post per tier that queued it): ``v_post`` (local post number), ``v_tier``
     (index into ``tiers``), ``v_priority``, ``v_answer`` (the customer needs an answer),
     ``v_enqueue``, ``v_start``, ``v_end``, ``v_abandon`` (NaN when it did not happen),
-    ``v_handle`` (the handle time drawn). Posts: ``index`` (the caller's index), ``arrival``.
+    ``v_handle`` (the handle time drawn), ``v_patience`` (inf when the visit cannot
+    abandon). Posts: ``index`` (the caller's index), ``arrival``.
     ``actions``: tuples ``(post, action, route, tier, priority, agent, at)``.
     """
 
@@ -70,6 +71,7 @@ class TeamRun:
     v_end: np.ndarray
     v_abandon: np.ndarray
     v_handle: np.ndarray
+    v_patience: np.ndarray
     agents: Mapping[str, int] | None
     actions: list[tuple[int, str, str, int, int, str, float]]
 
@@ -155,6 +157,7 @@ class TeamModel:
         self.v_end: list[float] = []
         self.v_abandon: list[float] = []
         self.v_handle: list[float] = []
+        self.v_patience: list[float] = []
         self.v_agent: list[str] = []
         self._v_state: list[int] = []
         self.actions: list[tuple[int, str, str, int, int, str, float]] = []
@@ -242,6 +245,7 @@ class TeamModel:
         self.v_end.append(math.nan)
         self.v_abandon.append(math.nan)
         self.v_handle.append(NOISE_HANDLE_S if prio == NOISE_PRIORITY else self._handles[p][k])
+        self.v_patience.append(patience)
         self.v_agent.append("")
         self._v_state.append(WAITING)
         state = self._state[k]
@@ -350,6 +354,7 @@ class TeamModel:
             v_end=f(self.v_end, dtype=float),
             v_abandon=f(self.v_abandon, dtype=float),
             v_handle=f(self.v_handle, dtype=float),
+            v_patience=f(self.v_patience, dtype=float),
             agents=self._agents,
             actions=self.actions,
         )

@@ -1,0 +1,256 @@
+"""The staffing plan: agents needed per tier and interval by Erlang C, Erlang A and simulation.
+
+For each tier and interval (default 15 min): ``arrivals`` (posts queued at the tier, mean
+over replications), ``aht_s`` (planned handle time: the tier's mean, ``NOISE_HANDLE_S`` for
+posts that need no answer), ``required_erlang_c`` / ``required_erlang_a`` (steady-state
+answers for the interval's average rate and the team's ``service_level``; Erlang A uses the
+mean of the team's patience), ``required_sim`` (simulation), ``rostered`` (agents on duty at
+the interval's midpoint) and ``backlog`` (posts waiting at the interval's end in the rostered
+run of the first replication).
+
+``required_sim`` is found interval by interval, in order: every replication's queue state at
+the interval's start (the backlog left by the agents chosen for earlier intervals) is copied
+and the interval is replayed with candidate agent counts (common random numbers), counting
+the posts arriving in it that need an answer and are started within ``within``; the smallest
+count whose pooled share meets the target wins, and the states advance with it. The replay
+of a candidate continues after the interval's end with the same agents and no new arrivals,
+so later higher-priority posts never overtake (slightly optimistic). Arrivals are the tier's
+real, bursty arrivals from the crowd + team run; that is why it can disagree with Erlang.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from simulator.erlang import erlang_a_required, erlang_c_required
+from simulator.queuesim import Arrivals, QueueState, run_interval
+from simulator.roster import Team
+from simulator.team import NOISE_HANDLE_S, NOISE_PRIORITY, TeamRun
+from simulator.teamstats import rostered_agents
+
+__all__ = [
+    "DEFAULT_INTERVAL_S",
+    "IntervalRow",
+    "Shortfall",
+    "StaffingPlan",
+    "TierPlan",
+    "simulated_required",
+    "staffing_plan",
+    "tier_arrivals",
+]
+
+DEFAULT_INTERVAL_S = 900.0
+SEARCH_LIMIT = 10_000  # agents; a tier needing more is reported at this cap
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    """One tier's figures for one interval."""
+
+    start_s: float
+    arrivals: float
+    aht_s: float
+    required_erlang_c: int
+    required_erlang_a: int
+    required_sim: int
+    rostered: int
+    backlog: int
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    name: str
+    tier: int
+    intervals: tuple[IntervalRow, ...]
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """Consecutive intervals where simulation needs more agents than rostered."""
+
+    tier: str
+    start_s: float
+    end_s: float
+    needed: int
+    had: int
+    text: str
+
+
+@dataclass(frozen=True)
+class StaffingPlan:
+    interval_s: float
+    within_s: float
+    target: float
+    replications: int
+    tiers: tuple[TierPlan, ...]
+    shortfalls: tuple[Shortfall, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data: ``{"interval_s", ..., "tiers": [{"name", "intervals": [...]}], ...}``."""
+        return asdict(self)
+
+
+def tier_arrivals(run: TeamRun, k: int) -> Arrivals:
+    """The visits that queued at tier ``k`` in a team run, as staffing-search input."""
+    sel = run.v_tier == k
+    order = np.argsort(run.v_enqueue[sel], kind="stable")
+    return Arrivals(
+        t=run.v_enqueue[sel][order],
+        priority=run.v_priority[sel][order],
+        answer=run.v_answer[sel][order],
+        handle=run.v_handle[sel][order],
+        patience=run.v_patience[sel][order],
+    )
+
+
+def simulated_required(
+    reps: Sequence[Arrivals],
+    starts: np.ndarray,
+    interval_s: float,
+    within_s: float,
+    target: float,
+    guesses: Sequence[int],
+) -> list[int]:
+    """Smallest agent count per interval meeting ``target`` (module docstring); pooled reps."""
+    states = [QueueState() for _ in reps]
+    out: list[int] = []
+    for start, guess in zip(starts.tolist(), guesses, strict=True):
+        end = start + interval_s
+        windows = [a.window(start, end) for a in reps]
+        if not any(p[2] for w in windows for p in w):
+            need = 0
+        else:
+
+            def meets(n: int, windows: list = windows, end: float = end) -> bool:  # type: ignore[type-arg]
+                hits = counted = 0
+                for state, posts in zip(states, windows, strict=True):
+                    h, c = run_interval(state.copy(), posts, n, end, within_s, True)
+                    hits += h
+                    counted += c
+                return hits >= target * counted
+
+            need = max(1, guess)
+            if meets(need):
+                while need > 1 and meets(need - 1):
+                    need -= 1
+            else:
+                step = 1
+                while not meets(need + step) and need + step < SEARCH_LIMIT:
+                    step *= 2
+                lo, hi = need + step // 2, min(need + step, SEARCH_LIMIT)
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    lo, hi = (lo, mid) if meets(mid) else (mid, hi)
+                need = hi
+        out.append(need)
+        for state, posts in zip(states, windows, strict=True):
+            run_interval(state, posts, need, end, within_s, False)
+    return out
+
+
+def _planned_aht(arr: Arrivals, lo: int, hi: int, tier_mean: float) -> float:
+    if hi <= lo:
+        return tier_mean
+    noise = arr.priority[lo:hi] == NOISE_PRIORITY
+    return float(np.where(noise, NOISE_HANDLE_S, tier_mean).mean())
+
+
+def _backlog_at(run: TeamRun, k: int, t: float) -> int:
+    sel = (run.v_tier == k) & (run.v_enqueue <= t)
+    started = run.v_start[sel] <= t  # NaN compares False
+    gone = run.v_abandon[sel] <= t
+    return int((~started & ~gone).sum())
+
+
+def staffing_plan(
+    runs: Sequence[TeamRun],
+    team: Team,
+    duration_s: float,
+    clock_start: datetime | None = None,
+    interval_s: float = DEFAULT_INTERVAL_S,
+) -> StaffingPlan:
+    """Build the plan from one or more team runs of the same scenario (replications)."""
+    if not runs:
+        raise ValueError("staffing_plan needs at least one team run")
+    within, target = team.service_level.within, team.service_level.target
+    patience = team.patience.build().mean if team.patience is not None else math.inf
+    n_int = max(1, math.ceil(duration_s / interval_s - 1e-9))
+    starts = np.arange(n_int) * interval_s
+    base = runs[0]
+    plans = []
+    for k, tier in enumerate(base.tiers):
+        reps = [tier_arrivals(r, k) for r in runs]
+        tier_mean = tier.handle_time.build().mean
+        rows_c, rows_a, arrivals, ahts = [], [], [], []
+        for s in starts.tolist():
+            counts, aht_sum = 0, 0.0
+            for arr in reps:
+                lo, hi = np.searchsorted(arr.t, [s, s + interval_s])
+                counts += int(hi - lo)
+                aht_sum += _planned_aht(arr, int(lo), int(hi), tier_mean) * (hi - lo)
+            mean_arrivals = counts / len(reps)
+            aht = aht_sum / counts if counts else tier_mean
+            rate = mean_arrivals / interval_s
+            arrivals.append(round(mean_arrivals, 2))
+            ahts.append(round(aht, 3))
+            rows_c.append(erlang_c_required(rate, aht, target, within))
+            rows_a.append(erlang_a_required(rate, aht, target, within, patience))
+        sim = simulated_required(reps, starts, interval_s, within, target, rows_c)
+        rostered = rostered_agents(base, k, starts + interval_s / 2).tolist()
+        rows = tuple(
+            IntervalRow(
+                start_s=float(starts[i]),
+                arrivals=arrivals[i],
+                aht_s=ahts[i],
+                required_erlang_c=rows_c[i],
+                required_erlang_a=rows_a[i],
+                required_sim=sim[i],
+                rostered=int(rostered[i]),
+                backlog=_backlog_at(base, k, float(starts[i] + interval_s)),
+            )
+            for i in range(n_int)
+        )
+        plans.append(TierPlan(name=tier.name, tier=tier.tier, intervals=rows))
+    windows = tuple(w for p in plans for w in shortfalls(p, interval_s, clock_start))
+    return StaffingPlan(
+        interval_s=interval_s,
+        within_s=within,
+        target=target,
+        replications=len(runs),
+        tiers=tuple(plans),
+        shortfalls=tuple(sorted(windows, key=lambda w: (w.start_s, w.tier))),
+    )
+
+
+def clock(seconds: float, start: datetime | None) -> str:
+    """``HH:MM`` from the scenario's start, or ``+H:MM`` without one."""
+    if start is not None:
+        return (start + timedelta(seconds=seconds)).strftime("%H:%M")
+    minutes = int(seconds // 60)
+    return f"+{minutes // 60}:{minutes % 60:02d}"
+
+
+def shortfalls(plan: TierPlan, interval_s: float, start: datetime | None) -> list[Shortfall]:
+    """Runs of intervals where ``required_sim > rostered``, in words."""
+    out: list[Shortfall] = []
+    rows = plan.intervals
+    i = 0
+    while i < len(rows):
+        if rows[i].required_sim <= rows[i].rostered:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(rows) and rows[j + 1].required_sim > rows[j + 1].rostered:
+            j += 1
+        lo, hi = rows[i].start_s, rows[j].start_s + interval_s
+        needed = max(r.required_sim for r in rows[i : j + 1])
+        had = min(r.rostered for r in rows[i : j + 1])
+        text = f"{clock(lo, start)}-{clock(hi, start)} {plan.name} needed {needed}, had {had}"
+        out.append(Shortfall(plan.name, lo, hi, needed, had, text))
+        i = j + 1
+    return out

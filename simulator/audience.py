@@ -1,0 +1,154 @@
+"""Who posts: a pool of customers and anonymous posters, built once per run.
+
+Faker is called only to fill small name pools (a few hundred first and last names and user
+names); every person is a row of integer columns (name indices, handle style, followers,
+segment, customer number) and authors are drawn with numpy. Handles, names and customer
+ids (``C-000123``) are rendered as strings only when an event table is written.
+
+Rows ``0 .. customers-1`` are known customers; the rest are anonymous posters (no customer
+id). Followers come from the scenario's follower distribution, influencers (a share of all
+rows) from theirs and are verified; VIPs are a share of customers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from faker import Faker
+
+from simulator.scenario import Audience as AudienceSpec
+from simulator.vocab import SEGMENTS
+
+__all__ = ["Audience", "build_audience"]
+
+NAME_POOL = 600  # distinct first and last names drawn from Faker
+USERNAME_POOL = 400
+HANDLE_STYLES = 6
+MIN_ANONYMOUS_ROWS = 500
+VERIFIED_SHARE = 0.004  # ordinary accounts that are verified anyway
+_CLEAN = re.compile(r"[^a-z0-9]")
+
+SEG_REGULAR, SEG_VIP, SEG_INFLUENCER, SEG_ANONYMOUS = (SEGMENTS.index(s) for s in SEGMENTS)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The people of one run, as columns; row ``i`` is one person."""
+
+    first_names: tuple[str, ...]
+    last_names: tuple[str, ...]
+    usernames: tuple[str, ...]
+    first: np.ndarray  # int32 index into first_names
+    last: np.ndarray  # int32 index into last_names
+    style: np.ndarray  # int8 handle style
+    number: np.ndarray  # int32 used in handles
+    followers: np.ndarray  # int64
+    verified: np.ndarray  # bool
+    segment: np.ndarray  # int8 code into SEGMENTS
+    customer: np.ndarray  # int64 customer number, -1 for anonymous posters
+    customers: int
+    anonymous_share: float
+
+    @property
+    def size(self) -> int:
+        return len(self.followers)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` authors: anonymous with ``anonymous_share``, else a customer."""
+        anon = rng.random(n) < self.anonymous_share
+        out = rng.integers(0, self.customers, n)
+        n_anon = int(anon.sum())
+        if n_anon:
+            out[anon] = rng.integers(self.customers, self.size, n_anon)
+        return out
+
+    def influence_weights(self, influence: float) -> np.ndarray:
+        """Per-person child-count multiplier ``(followers/median)^influence``, mean 1.
+
+        The mean is taken under the author distribution of ``sample`` so that a cascade's
+        mean branching ratio equals the scenario's ``branching``.
+        """
+        if influence == 0:
+            return np.ones(self.size)
+        med = float(np.median(self.followers)) or 1.0
+        w = (np.maximum(self.followers, 1) / med) ** influence
+        c = self.customers
+        z = (1 - self.anonymous_share) * w[:c].mean() + self.anonymous_share * w[c:].mean()
+        return w / z
+
+    def handle(self, i: int) -> str:
+        """The person's handle, e.g. ``@jane_doe84``."""
+        first = _CLEAN.sub("", self.first_names[self.first[i]].lower())
+        last = _CLEAN.sub("", self.last_names[self.last[i]].lower())
+        num, style = int(self.number[i]), int(self.style[i])
+        if style == 0:
+            return f"@{first}{last}"
+        if style == 1:
+            return f"@{first}_{last}{num % 100}"
+        if style == 2:
+            return f"@{first}{num}"
+        if style == 3:
+            return f"@{first[:1]}{last}{num % 1000}"
+        if style == 4:
+            return f"@{self.usernames[num % len(self.usernames)]}"
+        return f"@{last}_{first[:3]}{num % 10000}"
+
+    def name(self, i: int) -> str:
+        return f"{self.first_names[self.first[i]]} {self.last_names[self.last[i]]}"
+
+
+def customer_id(number: int) -> str | None:
+    """``C-000123`` for a customer number, None for -1 (anonymous)."""
+    return None if number < 0 else f"C-{number:06d}"
+
+
+def _pool(make: object, n: int) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for _ in range(n * 3):
+        seen[make()] = None  # type: ignore[operator]
+        if len(seen) >= n:
+            break
+    return tuple(seen)
+
+
+def build_audience(spec: AudienceSpec, rng: np.random.Generator) -> Audience:
+    """Build the run's people from the scenario's audience section."""
+    fake = Faker("en_US")
+    fake.seed_instance(int(rng.integers(0, 2**31)))
+    firsts = _pool(fake.first_name, NAME_POOL)
+    lasts = _pool(fake.last_name, NAME_POOL)
+    users = tuple(_CLEAN.sub("", u.lower()) for u in _pool(fake.user_name, USERNAME_POOL))
+    customers = spec.customers
+    anon_rows = max(MIN_ANONYMOUS_ROWS, int(customers * 0.5))
+    size = customers + anon_rows
+    followers = spec.followers.distribution.sample(rng, size)
+    segment = np.full(size, SEG_REGULAR, dtype=np.int8)
+    segment[customers:] = SEG_ANONYMOUS
+    verified = rng.random(size) < VERIFIED_SHARE
+    if spec.influencers is not None and spec.influencers.share > 0:
+        infl = rng.random(size) < spec.influencers.share
+        followers[infl] = spec.influencers.followers.distribution.sample(rng, int(infl.sum()))
+        segment[infl] = SEG_INFLUENCER
+        verified |= infl
+    if spec.vip_share > 0:
+        vip = rng.random(customers) < spec.vip_share
+        segment[:customers][vip] = SEG_VIP
+    customer = np.full(size, -1, dtype=np.int64)
+    customer[:customers] = rng.permutation(customers) + 1
+    return Audience(
+        first_names=firsts,
+        last_names=lasts,
+        usernames=users,
+        first=rng.integers(0, len(firsts), size).astype(np.int32),
+        last=rng.integers(0, len(lasts), size).astype(np.int32),
+        style=rng.integers(0, HANDLE_STYLES, size).astype(np.int8),
+        number=rng.integers(1, 100_000, size).astype(np.int32),
+        followers=np.round(followers).astype(np.int64),
+        verified=verified,
+        segment=segment,
+        customer=customer,
+        customers=customers,
+        anonymous_share=spec.anonymous_share,
+    )

@@ -1,0 +1,238 @@
+"""The crowd: a SimPy model of who posts what, when (DESIGN.md sections 4-5).
+
+Sources are SimPy processes: the baseline (a non-homogeneous Poisson process, by thinning),
+each incident's trigger and waves (constant-rate exogenous bursts). A source draws its
+arrivals a window at a time, vectorised, grows their cascades (``simulator.cascade``),
+labels them with the policy, and starts one process that emits the batch in time order.
+Every emission gets the next table index and calls ``on_post(index)``.
+
+Journeys: a complaint by a known customer is on a journey with ``journeys.share``. With
+``auto_journeys=True`` (``generate``) nobody answers, so each journey post is followed,
+after the customer's patience, by a post on the next channel of the path, angrier. The
+care-team model runs the crowd in its own environment with ``auto_journeys=False`` and
+calls ``follow_up(index)`` when a journey complaint is abandoned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from simulator.audience import build_audience
+from simulator.batch import Batch, BatchMaker, Source
+from simulator.events import EventTable
+from simulator.rates import baseline_factor, baseline_peak_factor, incident_windows, start_hour
+from simulator.scenario import Scenario
+from simulator.table import assemble
+from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
+
+__all__ = ["Crowd", "Post", "generate"]
+
+BATCH_EVENTS = 2048  # expected exogenous arrivals per vectorised window
+MIN_WINDOW_S = 1.0
+PROGRESS_STEPS = 100
+
+ProgressFn = Callable[[int, float, float], None]
+
+
+class Post:
+    """A read-only view of one emitted post, for the care-team model."""
+
+    __slots__ = ("_b", "_r", "index")
+
+    def __init__(self, index: int, batch: Batch, row: int) -> None:
+        self.index, self._b, self._r = index, batch, row
+
+    def __getattr__(self, name: str) -> object:
+        b, r = self._b, self._r
+        if name == "t":
+            return float(b.t[r])
+        if name in ("channel", "kind", "intent", "emotion"):
+            pool = {"channel": CHANNELS, "kind": KINDS, "intent": INTENTS, "emotion": EMOTIONS}
+            return pool[name][int(getattr(b, name)[r])]
+        if name == "priority":
+            p = int(b.priority[r])
+            return PRIORITIES[p - 1] if p else None
+        if name == "route":
+            return b.routes[int(b.route[r])]
+        if name in ("tier", "followers", "customer", "incident", "journey"):
+            return int(getattr(b, name)[r])
+        if name == "segment":
+            return SEGMENTS[int(b.segment[r])]
+        if name == "respond":
+            return bool(b.respond[r])
+        if name == "respond_within_s":
+            v = float(b.respond_within_s[r])
+            return None if v != v else v
+        raise AttributeError(name)
+
+
+class Crowd:
+    """The storm generator inside a caller's SimPy environment.
+
+    Construct, call ``start()``, run the environment (to ``scenario.duration``), then
+    ``table()``. ``volume`` scales every exogenous rate (by sampling, not duplicating).
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        on_post: Callable[[int], None] | None = None,
+        volume: float = 1.0,
+        auto_journeys: bool = True,
+    ) -> None:
+        self.env, self.scenario, self.rng = env, scenario, rng
+        self.on_post, self.volume = on_post, volume
+        self.audience = build_audience(scenario.audience, rng)
+        self.maker = BatchMaker(scenario, self.audience, rng, auto_journeys)
+        self._text_seed = int(rng.integers(0, 2**63))
+        self._batches: list[Batch] = []
+        self._emitted_batch: list[int] = []
+        self._emitted_row: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._emitted_batch)
+
+    # -- sources ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Register the baseline and every incident window as SimPy processes."""
+        sc = self.scenario
+        base = sc.baseline
+        hour = start_hour(sc)
+        self.env.process(
+            self._exogenous(
+                self.maker.baseline_source,
+                0.0,
+                sc.duration,
+                base.rate * self.volume * baseline_peak_factor(base),
+                lambda t: baseline_factor(base, hour, t) / baseline_peak_factor(base),
+            )
+        )
+        for w in incident_windows(sc, self.volume):
+            src = self.maker.incident_source(w.incident, w.wave)
+            self.env.process(self._exogenous(src, w.start, w.stop, w.rate, None))
+
+    def _exogenous(
+        self,
+        source: Source,
+        start: float,
+        stop: float,
+        peak: float,
+        accept: Callable[[np.ndarray], np.ndarray] | None,
+    ):  # type: ignore[no-untyped-def]
+        env, rng = self.env, self.rng
+        if peak <= 0 or stop <= start:
+            return
+        if start > env.now:
+            yield env.timeout(start - env.now)
+        window = max(MIN_WINDOW_S, BATCH_EVENTS / peak)
+        t0 = start
+        while t0 < stop:
+            width = min(window, stop - t0)
+            n = int(rng.poisson(peak * width))
+            times = np.sort(t0 + rng.random(n) * width)
+            if accept is not None and n:
+                times = times[rng.random(n) < accept(times)]
+            if times.size:
+                self._launch_all(self.maker.from_source(source, times))
+            t0 += width
+            yield env.timeout(width)
+
+    # -- emission --------------------------------------------------------------------------
+    def _launch_all(self, batches: list[Batch]) -> None:
+        for batch in batches:
+            self._batches.append(batch)
+            self.env.process(self._play(len(self._batches) - 1, 0))
+
+    def _play(self, bid: int, first: int):  # type: ignore[no-untyped-def]
+        env = self.env
+        times = self._batches[bid].t.tolist()
+        for row in range(first, len(times)):
+            t = times[row]
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._emit(bid, row)
+
+    def _emit(self, bid: int, row: int) -> int:
+        index = len(self._emitted_batch)
+        self._emitted_batch.append(bid)
+        self._emitted_row.append(row)
+        self._batches[bid].index[row] = index
+        if self.on_post is not None:
+            self.on_post(index)
+        return index
+
+    # -- for the team model ----------------------------------------------------------------
+    def post(self, index: int) -> Post:
+        """The emitted post ``index`` (its labels included)."""
+        return Post(index, self._batches[self._emitted_batch[index]], self._emitted_row[index])
+
+    def is_journey(self, index: int) -> bool:
+        """True when ``follow_up(index)`` would post (a journey post with a next channel)."""
+        batch = self._batches[self._emitted_batch[index]]
+        return self.maker.next_channel_of(batch, self._emitted_row[index]) is not None
+
+    def follow_up(self, index: int) -> int | None:
+        """Post the customer's next journey post now (next channel, angrier).
+
+        Returns the new post's index, or None when ``index`` is not on a journey or its
+        path has ended. ``on_post`` is called for the new post before this returns.
+        """
+        bid, row = self._emitted_batch[index], self._emitted_row[index]
+        batches = self.maker.follow_ups(
+            self._batches[bid], np.array([row]), np.array([0.0]), now=self.env.now, prev_index=index
+        )
+        if not batches:
+            return None
+        self._batches.append(batches[0])
+        new_bid = len(self._batches) - 1
+        new_index = self._emit(new_bid, 0)
+        self.env.process(self._play(new_bid, 1))
+        return new_index
+
+    # -- result ----------------------------------------------------------------------------
+    def table(self) -> EventTable:
+        """Everything emitted so far as an ``EventTable`` (rows in emission = time order)."""
+        return assemble(
+            self.scenario,
+            self.audience,
+            self._batches,
+            np.asarray(self._emitted_batch, dtype=np.int64),
+            np.asarray(self._emitted_row, dtype=np.int64),
+            self.maker.routes,
+            np.random.default_rng(self._text_seed),
+        )
+
+
+def generate(
+    scenario: Scenario,
+    seed: int | None = None,
+    volume: float = 1.0,
+    progress: ProgressFn | None = None,
+) -> EventTable:
+    """Run the crowd alone for the scenario's duration and return its events.
+
+    ``seed`` overrides the scenario's seed; the same scenario and seed give the same table.
+    ``progress(events, now_s, duration_s)`` is called about 100 times during the run.
+    """
+    rng = np.random.default_rng(scenario.seed if seed is None else seed)
+    env = simpy.Environment()
+    crowd = Crowd(env, scenario, rng, volume=volume)
+    crowd.start()
+    if progress is not None:
+        env.process(_progress(env, crowd, scenario.duration, progress))
+    env.run(until=scenario.duration)
+    if progress is not None:
+        progress(len(crowd), scenario.duration, scenario.duration)
+    return crowd.table()
+
+
+def _progress(env: simpy.Environment, crowd: Crowd, end: float, report: ProgressFn):  # type: ignore[no-untyped-def]
+    step = end / PROGRESS_STEPS
+    while env.now + step < end:
+        yield env.timeout(step)
+        report(len(crowd), env.now, end)

@@ -1,9 +1,10 @@
 """The HTTP surface of the reference stack (Starlette): ingest, polling, console API.
 
-``create_app(cfg, platform_url, speed, db_path) -> Starlette``. Routes:
-``GET /health``; ``POST /events`` (canonical event, 202 ``{"case_id"}``); ``GET|POST
-/webhooks/x`` (CRC and Account Activity); ``POST /api/v2/any_channel/push`` (Zendesk);
-``GET /cases/{event_id}``; ``GET /stats``; ``GET|POST /agents``; ``GET /console`` and its
+``create_app(cfg, platform_url, speed, db_path)`` returns the ASGI app. Routes:
+``GET /health``; ``POST /events`` (canonical event, 202 ``{"case_id"}``);
+``GET|POST /webhooks/x`` (also ``/webhooks/twitter``: CRC and Account Activity);
+``POST /api/v2/any_channel/push`` (Zendesk); ``GET /cases/{event_id}``; ``GET /stats``;
+``GET|POST /agents``; ``GET /console`` and its
 JSON API under ``/api/``. Bad input answers 400 (malformed JSON), 422 (wrong shape, the
 field named in ``field``), 413 (body over ``max_body_bytes``) or 401 (bad X signature).
 """
@@ -29,7 +30,10 @@ from .ingest import ShapeError, canonical_event, x_signature, x_webhook_events, 
 from .stack import Stack
 from .web import HTTPProblem, handler, json_response, parse_json, read_body, read_json
 
-__all__ = ["create_app"]
+__all__ = ["X_PATHS", "create_app"]
+
+# The X webhook answers on both names (the harness's x-webhook profile uses the second).
+X_PATHS = ("/webhooks/x", "/webhooks/twitter")
 
 
 async def _delay(stack: Stack) -> None:
@@ -191,8 +195,8 @@ def create_app(cfg: Config, platform_url: str, speed: float, db_path: str) -> Fa
     routes = [
         Route("/health", health),
         Route("/events", post_event, methods=["POST"]),
-        Route("/webhooks/x", x_crc, methods=["GET"]),
-        Route("/webhooks/x", x_webhook, methods=["POST"]),
+        *[Route(path, x_crc, methods=["GET"]) for path in X_PATHS],
+        *[Route(path, x_webhook, methods=["POST"]) for path in X_PATHS],
         Route("/api/v2/any_channel/push", zendesk_push, methods=["POST"]),
         Route("/cases/{event_id:path}", get_case),
         Route("/stats", stats),

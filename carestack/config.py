@@ -185,7 +185,7 @@ def _build(raw: dict[str, Any], name: str) -> Config:
             seed=_int(raw.get("seed", 7), "seed"),
             brand=str(raw.get("brand", "@Brand")),
             agents_enabled=enabled,
-            ingest_delay_ms=parse_duration(raw.get("ingest_delay_ms", 0), "ingest_delay_ms"),
+            ingest_delay_ms=_num(raw.get("ingest_delay_ms", 0), "ingest_delay_ms", 0.0),
             misroute={str(k): str(v) for k, v in misroute.items()},
             vip_followers=_int(raw.get("vip_followers", 10000), "vip_followers"),
             max_body_bytes=_int(raw.get("max_body_bytes", 1048576), "max_body_bytes", 256),

@@ -154,12 +154,16 @@ def zendesk_events(payload: Any) -> list[dict[str, Any]]:
             raise ShapeError(f"{w}author", "an object with external_id", author)
         a = f"{w}author."
         handle = _id(author, "external_id", a)
+        channel = "zendesk"
+        for item in res.get("fields") or []:
+            if isinstance(item, dict) and item.get("id") == "channel" and item.get("value"):
+                channel = str(item["value"])
         out.append({
             "id": _id(res, "external_id", w), "t": None, "text": _str(res, "message", w),
-            "channel": "zendesk", "kind": "message",
+            "channel": channel, "kind": "message",
             "parent": _str(res, "parent_id", w, required=False), "thread": None,
             "lang": None, "incident": None,
-            "author": {"handle": handle if handle.startswith("@") else "@" + handle,
+            "author": {"handle": handle,
                        "name": _str(author, "name", a, required=False), "followers": 0,
                        "verified": False, "customer_id": None, "segment": None},
         })

@@ -18,7 +18,6 @@ the stack; the platform endpoint is a plain loopback server.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import hmac
 import ssl
@@ -35,7 +34,8 @@ from .store import Store
 
 __all__ = ["SIGNATURE_HEADER", "Outbox"]
 
-# Header carrying "sha256=" + base64(HMAC-SHA256(platform_secret, body)) when a secret is set.
+# Header carrying "sha256=" + hex(HMAC-SHA256(platform_secret, body)) when a secret is set
+# (the harness's platform endpoint checks it, load/platform.py).
 SIGNATURE_HEADER = "X-Drill-Signature"
 ACTIONS_PATH = "/platform/actions"
 
@@ -162,8 +162,8 @@ class Outbox:
                  "Content-Type: application/json", f"Content-Length: {len(body)}",
                  "User-Agent: carestack"]
         if self._secret is not None:
-            mac = hmac.new(self._secret, body, hashlib.sha256).digest()
-            lines.append(f"{SIGNATURE_HEADER}: sha256={base64.b64encode(mac).decode()}")
+            mac = hmac.new(self._secret, body, hashlib.sha256).hexdigest()
+            lines.append(f"{SIGNATURE_HEADER}: sha256={mac}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
     async def _sender(self, shard: int) -> None:

@@ -85,12 +85,14 @@ class ReferenceStack:
     """The reference care stack in its own process, for the length of one drill."""
 
     def __init__(self, platform_url: str, speed: float, log_path: Path,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", platform_secret: str | None = None) -> None:
         self.host = host
         self.port = free_port(host)
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ)
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        if platform_secret:  # via the environment, not argv: argv is visible to every user
+            env["CARESTACK_PLATFORM_SECRET"] = platform_secret
         cmd = [sys.executable, "-m", "carestack", "--host", host, "--port", str(self.port),
                "--platform-url", platform_url, "--speed", str(speed)]
         self._log = log_path.open("ab")

@@ -173,7 +173,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     stop = Event()
     try:
         if profile_path is None:
-            stack = ReferenceStack(platform.url, speed, run_dir / "stack.log")
+            stack = ReferenceStack(platform.url, speed, run_dir / "stack.log",
+                                   platform_secret=secret)
             profile = load_profile(REFERENCE_PROFILE, stack.url)
         check_target(profile.base_url, profile.profile.health, allow_remote)
         plan = build_plan(events, profile, speed)

@@ -1,21 +1,24 @@
 """The staffing plan: agents needed per tier and interval by Erlang C, Erlang A and simulation.
 
-For each tier and interval (default 15 min): ``arrivals`` (posts queued at the tier, mean
-over replications), ``aht_s`` (planned handle time: the tier's mean, ``NOISE_HANDLE_S`` for
-posts that need no answer), ``required_erlang_c`` / ``required_erlang_a`` (steady-state
-answers for the interval's average rate and the team's ``service_level``; Erlang A uses the
-mean of the team's patience), ``required_sim`` (simulation), ``rostered`` (agents on duty at
-the interval's midpoint) and ``backlog`` (posts waiting at the interval's end in the rostered
-run of the first replication).
+For each tier and interval (default 15 min): ``arrivals`` (posts queued at the tier that need
+an answer, mean over replications), ``aht_s`` (the tier's planned mean handle time),
+``required_erlang_c`` / ``required_erlang_a`` (steady-state answers for the interval's
+average rate, per second of the interval inside the scenario, and the team's
+``service_level``; Erlang A uses the mean of the team's patience), ``required_sim``
+(simulation), ``rostered`` (agents on duty at the midpoint of the interval's part inside the
+scenario) and ``backlog`` (posts waiting at the interval's end in the first replication's
+rostered run, noise included).
 
 ``required_sim`` is found interval by interval, in order: every replication's queue state at
 the interval's start (the backlog left by the agents chosen for earlier intervals) is copied
 and the interval is replayed with candidate agent counts (common random numbers), counting
 the posts arriving in it that need an answer and are started within ``within``; the smallest
-count whose pooled share meets the target wins, and the states advance with it. The replay
-of a candidate continues after the interval's end with the same agents and no new arrivals,
-so later higher-priority posts never overtake (slightly optimistic). Arrivals are the tier's
-real, bursty arrivals from the crowd + team run; that is why it can disagree with Erlang.
+count whose pooled share meets the target wins, and the states advance with it. Posts that
+need no answer queue behind p4 (they cost agents ``NOISE_HANDLE_S`` each but are not scored).
+The replay of a candidate continues after the interval's end with the same agents and no new
+arrivals, so later higher-priority posts never overtake (slightly optimistic). Arrivals are
+the tier's real, bursty arrivals from the crowd + team run: that is why it can disagree with
+Erlang, which assumes Poisson arrivals at the interval's average rate.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import numpy as np
 from simulator.erlang import erlang_a_required, erlang_c_required
 from simulator.queuesim import Arrivals, QueueState, run_interval
 from simulator.roster import Team
-from simulator.team import NOISE_HANDLE_S, NOISE_PRIORITY, TeamRun
+from simulator.team import TeamRun
 from simulator.teamstats import rostered_agents
 
 __all__ = [
@@ -153,13 +156,6 @@ def simulated_required(
     return out
 
 
-def _planned_aht(arr: Arrivals, lo: int, hi: int, tier_mean: float) -> float:
-    if hi <= lo:
-        return tier_mean
-    noise = arr.priority[lo:hi] == NOISE_PRIORITY
-    return float(np.where(noise, NOISE_HANDLE_S, tier_mean).mean())
-
-
 def _backlog_at(run: TeamRun, k: int, t: float) -> int:
     sel = (run.v_tier == k) & (run.v_enqueue <= t)
     started = run.v_start[sel] <= t  # NaN compares False
@@ -181,27 +177,27 @@ def staffing_plan(
     patience = team.patience.build().mean if team.patience is not None else math.inf
     n_int = max(1, math.ceil(duration_s / interval_s - 1e-9))
     starts = np.arange(n_int) * interval_s
+    widths = np.minimum(interval_s, duration_s - starts)  # the last one may be cut short
     base = runs[0]
     plans = []
     for k, tier in enumerate(base.tiers):
         reps = [tier_arrivals(r, k) for r in runs]
         tier_mean = tier.handle_time.build().mean
         rows_c, rows_a, arrivals, ahts = [], [], [], []
-        for s in starts.tolist():
-            counts, aht_sum = 0, 0.0
+        for s, width in zip(starts.tolist(), widths.tolist(), strict=True):
+            counts = 0
             for arr in reps:
                 lo, hi = np.searchsorted(arr.t, [s, s + interval_s])
-                counts += int(hi - lo)
-                aht_sum += _planned_aht(arr, int(lo), int(hi), tier_mean) * (hi - lo)
+                counts += int(arr.answer[lo:hi].sum())
             mean_arrivals = counts / len(reps)
-            aht = aht_sum / counts if counts else tier_mean
-            rate = mean_arrivals / interval_s
+            aht = tier_mean
+            rate = mean_arrivals / width
             arrivals.append(round(mean_arrivals, 2))
             ahts.append(round(aht, 3))
             rows_c.append(erlang_c_required(rate, aht, target, within))
             rows_a.append(erlang_a_required(rate, aht, target, within, patience))
         sim = simulated_required(reps, starts, interval_s, within, target, rows_c)
-        rostered = rostered_agents(base, k, starts + interval_s / 2).tolist()
+        rostered = rostered_agents(base, k, starts + widths / 2).tolist()
         rows = tuple(
             IntervalRow(
                 start_s=float(starts[i]),
@@ -211,7 +207,7 @@ def staffing_plan(
                 required_erlang_a=rows_a[i],
                 required_sim=sim[i],
                 rostered=int(rostered[i]),
-                backlog=_backlog_at(base, k, float(starts[i] + interval_s)),
+                backlog=_backlog_at(base, k, float(starts[i] + widths[i])),
             )
             for i in range(n_int)
         )

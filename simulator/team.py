@@ -43,6 +43,8 @@ NOISE_PRIORITY = 5  # after p4
 MISROUTE_PRIORITY = 4  # a noise post misrouted as needing an answer
 DRAW_BLOCK = 4096  # random draws are made in blocks for speed
 ACTIONS = ("triage", "reply", "escalate", "close")
+NO_ROUTE = "none"  # the policy's route for posts that need no answer
+TRIAGE_AGENT = "triage"  # the agent id on triage actions (the team's routing rules)
 WAITING, STARTED, ABANDONED = 0, 1, 2
 
 
@@ -224,13 +226,15 @@ class TeamModel:
                 prio = MISROUTE_PRIORITY
         elif u_triage >= self._accuracy and not respond:
             prio = MISROUTE_PRIORITY
-        decided_route = route if route in self.tiers[k].routes else self.tiers[k].routes[0]
+        if prio == NOISE_PRIORITY:  # triaged as needing no answer: no route, no tier
+            decided_route, number = NO_ROUTE, 0
+        else:
+            decided_route = route if route in self.tiers[k].routes else self.tiers[k].routes[0]
+            number = self._numbers[k]
         self._route.append(decided_route)
         self._true_tier.append(tier if respond else 0)
         if self._record:
-            self.actions.append(
-                (p, "triage", decided_route, self._numbers[k], prio, "triage", now)
-            )
+            self.actions.append((p, "triage", decided_route, number, prio, TRIAGE_AGENT, now))
         self._enqueue(p, k, prio, patience if respond else math.inf)
         return p
 
@@ -289,8 +293,10 @@ class TeamModel:
                 self.actions.append((p, "escalate", route, self._numbers[up], prio, agent, now))
             self._enqueue(p, up, prio, math.inf)
         elif self._record:
-            kind = "close" if prio == NOISE_PRIORITY else "reply"
-            self.actions.append((p, kind, route, self._numbers[k], prio, agent, now))
+            if prio == NOISE_PRIORITY:
+                self.actions.append((p, "close", NO_ROUTE, 0, prio, agent, now))
+            else:
+                self.actions.append((p, "reply", route, self._numbers[k], prio, agent, now))
         self._next_case(k, agent)
 
     def _next_case(self, k: int, agent: str) -> None:

@@ -1,0 +1,195 @@
+"""Crowd and care team in one SimPy environment; the ``simulate`` and ``staff`` back ends.
+
+``simulate(scenario, seed)`` runs the storm generator (``simulator.crowd.Crowd``, with
+``auto_journeys=False``) and the team (``simulator.team.TeamModel``) together: every post
+reaches the team the moment it is emitted, and a customer who abandons the queue gets a
+``follow_up`` post from the crowd (next channel, angrier) when they are on a journey, so a
+slow team makes the storm bigger. ``write_run`` writes the run folder's ``events.jsonl``,
+``actions.jsonl`` and ``team.json`` (docs/architecture.md); ``plan`` builds the staffing
+plan from several replications (seed, seed+1, ...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import simpy
+
+from simulator.crowd import Crowd
+from simulator.events import EventTable, event_id, write_jsonl
+from simulator.scenario import Scenario
+from simulator.staffing import DEFAULT_INTERVAL_S, StaffingPlan, staffing_plan
+from simulator.team import NOISE_PRIORITY, TeamModel, TeamRun
+from simulator.teamstats import tier_figures
+
+__all__ = ["SimResult", "plan", "simulate", "team_json", "write_actions", "write_run"]
+
+PROGRESS_STEPS = 50
+REPLY_TEXT = {
+    "reply": "Thanks for reaching out, we're on it. Please check your DMs.",
+    "escalate": "Escalated to a specialist team.",
+    "close": "",
+    "triage": "",
+}
+ProgressFn = Callable[[int, float, float], None]
+
+
+@dataclass
+class SimResult:
+    """One coupled run: the events the crowd emitted and what the team did."""
+
+    scenario: Scenario
+    seed: int
+    events: EventTable
+    team: TeamRun
+    abandoned: int
+    reposts: int
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int | None = None,
+    volume: float = 1.0,
+    record_actions: bool = True,
+    progress: ProgressFn | None = None,
+) -> SimResult:
+    """Run crowd and team for the scenario's duration (the same seed gives the same run)."""
+    seed = scenario.seed if seed is None else seed
+    rng = np.random.default_rng(seed)
+    crowd_rng, team_rng = rng.spawn(2)
+    env = simpy.Environment()
+    counts = {"abandoned": 0, "reposts": 0}
+    crowd: Crowd | None = None
+    model: TeamModel | None = None
+
+    def on_post(index: int) -> None:
+        assert crowd is not None and model is not None
+        post = crowd.post(index)
+        prio = post.priority
+        model.arrive(index, str(post.route), int(post.tier),  # type: ignore[call-overload]
+                     int(prio[1]) if isinstance(prio, str) else 4, bool(post.respond))
+
+    def on_abandon(index: int) -> None:
+        assert crowd is not None
+        counts["abandoned"] += 1
+        if crowd.follow_up(index) is not None:
+            counts["reposts"] += 1
+
+    crowd = Crowd(env, scenario, crowd_rng, on_post=on_post, volume=volume, auto_journeys=False)
+    model = TeamModel(env, scenario.team, team_rng, on_abandon=on_abandon,
+                      record_actions=record_actions)
+    crowd.start()
+    if progress is not None:
+        env.process(_progress(env, crowd, scenario.duration, progress))
+    env.run(until=scenario.duration)
+    if progress is not None:
+        progress(len(crowd), scenario.duration, scenario.duration)
+    return SimResult(scenario, seed, crowd.table(), model.result(), counts["abandoned"],
+                     counts["reposts"])
+
+
+def _progress(env: simpy.Environment, crowd: Crowd, end: float, report: ProgressFn):  # type: ignore[no-untyped-def]
+    step = end / PROGRESS_STEPS
+    while env.now + step < end:
+        yield env.timeout(step)
+        report(len(crowd), env.now, end)
+
+
+def plan(
+    scenario: Scenario,
+    seed: int | None = None,
+    replications: int = 4,
+    interval_s: float = DEFAULT_INTERVAL_S,
+    first: SimResult | None = None,
+) -> StaffingPlan:
+    """The staffing plan from ``replications`` coupled runs (seeds seed, seed+1, ...).
+
+    ``first`` reuses an existing run as the first replication.
+    """
+    base = scenario.seed if seed is None else seed
+    runs = [first.team] if first is not None else []
+    while len(runs) < replications:
+        runs.append(simulate(scenario, base + len(runs), record_actions=False).team)
+    return staffing_plan(runs, scenario.team, scenario.duration, scenario.start_time, interval_s)
+
+
+def team_json(result: SimResult, staffing: StaffingPlan) -> dict[str, Any]:
+    """team.json: per-tier figures, the staffing plan per tier, abandonment counts."""
+    within = result.scenario.team.service_level.within
+    figures = {f.name: f for f in tier_figures(result.team, within)}
+    tiers = []
+    for tp in staffing.tiers:
+        f = figures[tp.name]
+        tiers.append({
+            **{k: _finite(v) for k, v in f.to_dict().items()},
+            "tier": tp.tier,
+            "intervals": [vars(r) | {} for r in tp.intervals],
+        })
+    n = len(staffing.tiers[0].intervals) if staffing.tiers else 0
+    totals = []
+    for i in range(n):
+        rows = [tp.intervals[i] for tp in staffing.tiers]
+        totals.append({
+            "start_s": rows[0].start_s,
+            "arrivals": round(sum(r.arrivals for r in rows), 2),
+            "required_erlang": sum(r.required_erlang_c for r in rows),
+            "required_erlang_a": sum(r.required_erlang_a for r in rows),
+            "required_sim": sum(r.required_sim for r in rows),
+            "rostered": sum(r.rostered for r in rows),
+            "backlog": sum(r.backlog for r in rows),
+        })
+    return {
+        "seed": result.seed,
+        "interval_s": staffing.interval_s,
+        "service_level": {"within_s": staffing.within_s, "target": staffing.target},
+        "replications": staffing.replications,
+        "tiers": tiers,
+        "intervals": totals,
+        "shortfall_windows": [vars(w) for w in staffing.shortfalls],
+        "abandoned": result.abandoned,
+        "reposts_from_abandonment": result.reposts,
+        "posts": len(result.events),
+    }
+
+
+def _finite(v: object) -> object:
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def write_actions(run: TeamRun, path: Path) -> int:
+    """Write actions.jsonl (DESIGN.md section 6 shape plus ``at``); returns the line count."""
+    idx = run.index.tolist()
+    with open(path, "wb") as fh:
+        chunk: list[bytes] = []
+        for p, kind, route, tier, prio, agent, at in run.actions:
+            chunk.append(orjson.dumps({
+                "event_id": event_id(idx[p]),
+                "action": kind,
+                "route": route,
+                "tier": tier,
+                "priority": None if prio >= NOISE_PRIORITY else f"p{prio}",
+                "agent": agent,
+                "text": REPLY_TEXT[kind],
+                "at": round(at, 3),
+            }))
+            if len(chunk) >= 20_000:
+                fh.write(b"\n".join(chunk) + b"\n")
+                chunk = []
+        if chunk:
+            fh.write(b"\n".join(chunk) + b"\n")
+    return len(run.actions)
+
+
+def write_run(run_dir: Path, result: SimResult, staffing: StaffingPlan) -> None:
+    """Write events.jsonl, actions.jsonl and team.json into ``run_dir`` (created)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_jsonl(result.events, run_dir / "events.jsonl")
+    write_actions(result.team, run_dir / "actions.jsonl")
+    data = team_json(result, staffing)
+    (run_dir / "team.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))

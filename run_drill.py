@@ -29,12 +29,32 @@ class _Parser(argparse.ArgumentParser):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a scenario and print its expected volume, peak and mix."""
-    raise InputError("validate: not available yet")
+    from simulator.scenario import load_scenario
+    from simulator.summary import format_summary, summarize
+
+    scenario = load_scenario(args.scenario)
+    print(format_summary(scenario, summarize(scenario)))
+    return EXIT_OK
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Run the crowd model and write the event stream."""
-    raise InputError("generate: not available yet")
+    from simulator.crowd import generate
+    from simulator.events import write_jsonl
+    from simulator.progress import StderrProgress
+    from simulator.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    volume = float(getattr(args, "volume", 1.0) or 1.0)
+    progress = StderrProgress("generating")
+    table = generate(scenario, seed=args.seed, volume=volume, progress=progress)
+    progress.close()
+    if args.output.parent and not args.output.parent.exists():
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+    count = write_jsonl(table, args.output)
+    seed = scenario.seed if args.seed is None else args.seed
+    print(f"wrote {count:,} events to {args.output} (seed {seed})")
+    return EXIT_OK
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

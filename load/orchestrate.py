@@ -69,7 +69,6 @@ def _scenario_speed(scenario: Any) -> float | None:
 
 def _generate(scenario: Any, seed: int | None, volume: float, path: Path) -> None:
     from simulator.crowd import generate
-
     from simulator.events import write_jsonl
 
     table = generate(scenario, seed=seed, volume=volume)

@@ -258,3 +258,25 @@ def test_remote_target_is_refused_without_allow_remote(tmp_path: Path) -> None:
     done = replay(tmp_path / "events.jsonl", tmp_path / "run", "http://10.11.12.13:80", 10.0)
     assert done.returncode == 2
     assert "must be loopback" in done.stderr and "10.11.12.13" in done.stderr
+
+
+def test_ctrl_c_stops_cleanly_marks_partial_and_balances(tmp_path: Path, make_target) -> None:
+    import signal
+
+    target = make_target(latency=0.001)
+    n = 1000
+    write_events(tmp_path / "events.jsonl", n, rate=100.0)  # 10 s of sends
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "load.orchestrate", str(tmp_path / "events.jsonl"), "-o",
+         str(tmp_path / "run"), "--target", str(PROFILE), "--base-url", target.url,
+         "--speed", "1"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("sent "):
+            proc.send_signal(signal.SIGINT)
+            break
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    data = check_accounting(tmp_path / "run", n)
+    assert data["partial"] is True and data["stopped_reason"] == "interrupted"
+    assert data["counts"]["unsent"] > 0 and data["counts"]["accepted"] > 0

@@ -1,0 +1,79 @@
+"""Short end-to-end drills of the ci-smoke scenario against the real reference stack.
+
+The drill runs as the real command line in a subprocess (Locust monkey-patches on import;
+the test process stays unpatched). High speed keeps each drill to seconds.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "ci-smoke.yaml"
+
+
+def drill(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "run_drill.py", "drill", str(SCENARIO), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def lines(path: Path) -> list[dict]:
+    return [orjson.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+
+
+def test_drill_starts_the_reference_stack_and_records_everything(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    done = drill("-o", str(out), "--speed", "60", "--platform-port", "0", "--grace", "5m")
+    assert done.returncode == 0, done.stderr
+    assert f"report: {out / 'report.html'}" in done.stdout
+    events = lines(out / "events.jsonl")
+    replay = orjson.loads((out / "replay.json").read_bytes())
+    c = replay["counts"]
+    assert c["generated"] == len(events) > 0
+    assert c["accepted"] == len(events) and c["failed"] == 0 and c["unsent"] == 0
+    assert replay["speed"] == 60.0 and replay["target"]["profile"] == "reference"
+    with np.load(out / "sends.npz") as sends:
+        intended = sends["intended_s"]
+        assert np.allclose(intended, np.array([e["t"] for e in events]) / 60.0)
+        assert np.all(sends["status"] == 202)
+    # the stack's agents answered through the platform endpoint, stamped in scenario time
+    actions = lines(out / "actions.jsonl")
+    ids = {e["id"] for e in events}
+    assert any(a["action"] in ("reply", "message") and a["event_id"] in ids for a in actions)
+    assert all(0 <= a["at"] for a in actions)
+    results = orjson.loads((out / "results.json").read_bytes())
+    assert results["mode"] == "drill"
+    assert results["counts"]["generated"] == len(events)
+    assert results["latency"]["ingest_ms"]["count"] == len(events)
+    assert (out / "report.html").exists()
+
+
+def test_drill_against_a_running_stack_with_a_profile(tmp_path: Path, reference_stack) -> None:
+    from load.launcher import free_port
+
+    port = free_port()
+    base = reference_stack(f"http://127.0.0.1:{port}", speed=120.0)
+    out = tmp_path / "run"
+    done = drill("-o", str(out), "--speed", "120", "--target", str(ROOT / "targets/reference.yaml"),
+                 "--base-url", base, "--platform-port", str(port), "--grace", "2m",
+                 "--workers", "2")
+    assert done.returncode == 0, done.stderr
+    replay = orjson.loads((out / "replay.json").read_bytes())
+    assert replay["workers"] == 2 and replay["target"]["base_url"] == base
+    c = replay["counts"]
+    assert c["generated"] == c["accepted"] + c["failed"] + c["unsent"]
+    assert c["accepted"] == c["generated"]
+    assert replay["platform"]["port"] == port
+    assert len(lines(out / "actions.jsonl")) > 0
+
+
+def test_bad_flags_are_one_line_exit_2(tmp_path: Path) -> None:
+    done = drill("-o", str(tmp_path / "r"), "--grace", "soon")
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("error: --grace: must be a duration like 90s, 20m, 1h10m "
+                                   "or 500ms, got 'soon'")

@@ -114,9 +114,20 @@ def reference_stack(tmp_path: _CsPath) -> _CsIterator[_CsCallable[..., str]]:
 
     `reference_stack(platform_url, *extra_args, config=None, speed=60.0, env=None, db=None)`:
     `config` is a dict written as the stack's YAML config (merged over its defaults),
-    `extra_args` are more CLI flags (e.g. "--no-agents"). Every stack is stopped at teardown.
+    `extra_args` are more CLI flags (e.g. "--no-agents"). `reference_stack.stop(url)` stops
+    one stack early (SIGTERM: it flushes to SQLite); every stack is stopped at teardown.
     """
     procs: list[_cs_subprocess.Popen[bytes]] = []
+    by_url: dict[str, _cs_subprocess.Popen[bytes]] = {}
+
+    def stop(proc: _cs_subprocess.Popen[bytes]) -> None:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except _cs_subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     def start(platform_url: str, *extra_args: str, config: dict[str, _CsAny] | None = None,
               speed: float = 60.0, env: dict[str, str] | None = None,
@@ -146,17 +157,13 @@ def reference_stack(tmp_path: _CsPath) -> _CsIterator[_CsCallable[..., str]]:
             try:
                 with _cs_request.urlopen(url + "/health", timeout=2) as resp:
                     if resp.status == 200:
+                        by_url[url] = proc
                         return url
             except OSError:
                 _cs_time.sleep(0.1)
         pytest.fail(f"carestack did not answer /health in {CARESTACK_START_TIMEOUT_S}s")
 
+    start.stop = lambda url: stop(by_url[url])  # type: ignore[attr-defined]
     yield start
     for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except _cs_subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)

@@ -59,12 +59,54 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     """Run crowd and care-team models together, no stack."""
-    raise InputError("simulate: not available yet")
+    from datetime import UTC, datetime
+
+    import reports
+    from simulator.progress import StderrProgress
+    from simulator.scenario import load_scenario
+    from simulator.simulate import plan, simulate, write_run
+
+    scenario = load_scenario(args.scenario)
+    progress = StderrProgress("simulating")
+    result = simulate(scenario, seed=args.seed, progress=progress)
+    progress.close()
+    staffing = plan(scenario, seed=result.seed, replications=1, first=result)
+    write_run(args.output, result, staffing)
+    stamp = datetime.now(UTC)
+    reports.write_outputs(args.output, scenario, mode="simulate", command=sys.argv,
+                          generated_at=stamp)
+    print(f"simulated {len(result.events):,} posts (seed {result.seed}), "
+          f"{result.abandoned:,} abandoned, {result.reposts:,} posted again; wrote {args.output}")
+    for w in staffing.shortfalls:
+        print(f"  shortfall: {w.text}")
+    return EXIT_OK
 
 
 def cmd_staff(args: argparse.Namespace) -> int:
     """Print the staffing plan per tier and interval."""
-    raise InputError("staff: not available yet")
+    import orjson
+
+    from simulator.scenario import load_scenario
+    from simulator.simulate import plan
+    from simulator.staffprint import plan_json, plan_table, write_csv
+    from simulator.units import DURATION_EXPECTED, parse_duration
+
+    try:
+        interval = parse_duration(args.interval)
+    except ValueError:
+        interval = 0.0
+    if interval <= 0:
+        raise InputError(f"staff: --interval must be {DURATION_EXPECTED}, got {args.interval!r}")
+    scenario = load_scenario(args.scenario)
+    reps = int(getattr(args, "replications", None) or 4)
+    staffing = plan(scenario, seed=args.seed, replications=reps, interval_s=interval)
+    if args.csv is not None:
+        write_csv(staffing, args.csv, scenario.start_time)
+    if args.json:
+        print(orjson.dumps(plan_json(staffing), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(plan_table(staffing, scenario.start_time))
+    return EXIT_OK
 
 
 def cmd_drill(args: argparse.Namespace) -> int:

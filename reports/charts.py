@@ -131,8 +131,11 @@ def ingest_chart(over_time: dict[str, Any] | None) -> str:
     if not over_time or not over_time.get("start_s"):
         return ""
     plt = _plt()
-    x = [s / 60.0 for s in over_time["start_s"]]
+    starts = over_time["start_s"]
+    minutes = (starts[-1] if starts else 0) >= 300
+    x = [s / 60.0 if minutes else s for s in starts]
     fig, ax = plt.subplots(figsize=WIDE)
+    marker = "o" if len(x) < 40 else None
     for i, key in enumerate(("p50", "p90", "p99")):
         if key in over_time:
             ax.plot(
@@ -141,10 +144,11 @@ def ingest_chart(over_time: dict[str, Any] | None) -> str:
                 label=key,
                 color=PALETTE[i],
                 linewidth=1.4,
-                drawstyle="steps-post",
+                marker=marker,
+                markersize=4,
             )
+    ax.set_xlabel(f"wall time of the replay ({'minutes' if minutes else 'seconds'})")
     ax.set_ylabel("ingest latency (ms)")
-    ax.set_xlabel("wall time of the replay (minutes)")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left")
     return _svg(fig)

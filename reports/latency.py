@@ -18,7 +18,7 @@ from reports.outcomes import Outcomes
 from reports.runfolder import RunData
 from reports.stats import bucket_percentiles, grouped_summaries, ratio, summary
 
-INGEST_BUCKET_S = 60.0
+INGEST_POINTS = 120  # buckets over the replay for the ingest-over-time chart
 HDR_KEYS = ("ingest_ms", "ingest_service_ms", "schedule_lag_ms")
 
 
@@ -55,12 +55,13 @@ def ingest_latency(run: RunData) -> dict[str, Any]:
         out[key] = summary_
     out["over_time"] = None
     if run.sends is not None and "intended_s" in run.sends and "latency_ms" in run.sends:
+        intended = np.asarray(run.sends["intended_s"], dtype=np.float64)
+        span = float(np.nanmax(intended)) if intended.size and np.isfinite(intended).any() else 0.0
+        width = max(1.0, float(np.ceil(span / INGEST_POINTS)))
         out["over_time"] = bucket_percentiles(
-            np.asarray(run.sends["intended_s"], dtype=np.float64),
-            np.asarray(run.sends["latency_ms"], dtype=np.float64),
-            INGEST_BUCKET_S,
-            (50, 90, 99),
+            intended, np.asarray(run.sends["latency_ms"], dtype=np.float64), width, (50, 90, 99)
         )
+        out["over_time"]["bucket_s"] = width
     return out
 
 

@@ -71,7 +71,7 @@ def test_parse_gates_file_with_comments_ratios_and_percentages() -> None:
     ("text", "message"),
     [
         ("latency.first_response_s.p90 1800", r"ci.gates: line 1 must be `metric op threshold`"),
-        ("latency.first_response_s.p90 => 1800", r"ci.gates: line 1 must be `metric op threshold`"),
+        ("latency.first_response_s.p90 => 1800", r"ci.gates: line 1 metric must be a results.json"),
         (
             "# ok\nlatency.first response <= 3",
             r"ci.gates: line 2 metric must be a results.json path",

@@ -45,6 +45,11 @@ _SECURITY = _words(
     r"sql ?injection", r"xss", r"credential(?:s)?", r"password dump", r"ransomware",
     r"account (?:was )?(?:taken over|compromised|hijacked)", r"compromised", r"malware",
     r"cracked", r"dox+(?:ed)?", r"skimm(?:er|ed|ing)",
+    # exposure reports: what a security team's intake rules list besides "hacked"
+    r"admin (?:panel|page|console)", r"exposed", r"open (?:database|bucket|server|port|api)",
+    r"api keys?", r"tokens?", r"bug bounty", r"(?:responsible )?disclosure", r"idor",
+    r"injection", r"backdoor", r"rce", r"ddos", r"botnet", r"dump(?:ed)?",
+    r"unauthori[sz]ed access", r"can see (?:other|everyone|all|any)\w*",
 )
 _SAFETY = _words(
     r"unsafe", r"injur(?:y|ed|ies)", r"hurt", r"fire", r"smoke", r"emergency", r"danger(?:ous)?",

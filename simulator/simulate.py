@@ -50,6 +50,7 @@ class SimResult:
     team: TeamRun
     abandoned: int
     reposts: int
+    sim_events: int = 0  # SimPy events scheduled (for bench/simulate.py's ratio)
 
 
 def simulate(
@@ -90,8 +91,9 @@ def simulate(
     env.run(until=scenario.duration)
     if progress is not None:
         progress(len(crowd), scenario.duration, scenario.duration)
+    scheduled = next(env._eid) if hasattr(env, "_eid") else 0  # SimPy's event counter
     return SimResult(scenario, seed, crowd.table(), model.result(), counts["abandoned"],
-                     counts["reposts"])
+                     counts["reposts"], scheduled)
 
 
 def _progress(env: simpy.Environment, crowd: Crowd, end: float, report: ProgressFn):  # type: ignore[no-untyped-def]

@@ -136,9 +136,10 @@ class AgentPool:
             case = self._dispatcher.take(routes, tier)
             if case is None:
                 fut = self._dispatcher.wait(routes, tier)
-                paused = asyncio.ensure_future(self._disabled.wait())
+                paused: asyncio.Future[object] = asyncio.ensure_future(self._disabled.wait())
+                waiters: list[asyncio.Future[object]] = [fut, paused]  # type: ignore[list-item]
                 try:
-                    await asyncio.wait([fut, paused], return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     paused.cancel()
                     self._dispatcher.forget(fut)

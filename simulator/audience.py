@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from faker import Faker
+from faker.providers.person.en_US import Provider as PersonProvider
 
 from simulator.scenario import Audience as AudienceSpec
 from simulator.vocab import SEGMENTS
@@ -24,7 +25,7 @@ from simulator.vocab import SEGMENTS
 __all__ = ["Audience", "build_audience"]
 
 NAME_POOL = 600  # distinct first and last names drawn from Faker
-USERNAME_POOL = 400
+USERNAME_POOL = 150
 HANDLE_STYLES = 6
 MIN_ANONYMOUS_ROWS = 500
 VERIFIED_SHARE = 0.004  # ordinary accounts that are verified anyway
@@ -104,22 +105,26 @@ def customer_id(number: int) -> str | None:
     return None if number < 0 else f"C-{number:06d}"
 
 
-def _pool(make: object, n: int) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for _ in range(n * 3):
-        seen[make()] = None  # type: ignore[operator]
-        if len(seen) >= n:
-            break
-    return tuple(seen)
+def _weighted_pool(weights: dict[str, float], n: int, rng: np.random.Generator) -> tuple[str, ...]:
+    """``n`` distinct names drawn by Faker's own frequency weights (common names likelier)."""
+    names = list(weights)
+    p = np.array([float(weights[k]) for k in names])
+    k = min(n, len(names))
+    picks = rng.choice(len(names), size=k, replace=False, p=p / p.sum())
+    return tuple(names[i] for i in sorted(picks.tolist()))
 
 
 def build_audience(spec: AudienceSpec, rng: np.random.Generator) -> Audience:
     """Build the run's people from the scenario's audience section."""
+    # Faker's name tables, read once; a few hundred Faker user names for handle variety.
     fake = Faker("en_US")
     fake.seed_instance(int(rng.integers(0, 2**31)))
-    firsts = _pool(fake.first_name, NAME_POOL)
-    lasts = _pool(fake.last_name, NAME_POOL)
-    users = tuple(_CLEAN.sub("", u.lower()) for u in _pool(fake.user_name, USERNAME_POOL))
+    firsts_w = {**PersonProvider.first_names_female, **PersonProvider.first_names_male}
+    firsts = _weighted_pool(firsts_w, NAME_POOL, rng)
+    lasts = _weighted_pool(dict(PersonProvider.last_names), NAME_POOL, rng)
+    users = tuple(
+        dict.fromkeys(_CLEAN.sub("", fake.user_name().lower()) for _ in range(USERNAME_POOL))
+    )
     customers = spec.customers
     anon_rows = max(MIN_ANONYMOUS_ROWS, int(customers * 0.5))
     size = customers + anon_rows

@@ -14,7 +14,7 @@ import numpy as np
 
 from simulator.audience import Audience
 from simulator.cascade import CascadeModel, grow
-from simulator.policy import apply_policy
+from simulator.policy import CompiledPolicy
 from simulator.scenario import Scenario
 from simulator.vocab import (
     CHANNELS,
@@ -124,7 +124,16 @@ class BatchMaker:
         self.path = [CHANNELS.index(c) for c in j.path] if j else []
         self.patience = j.patience.distribution if j else None
         self.journey_share = j.share if j else 0.0
-        self.routes = apply_policy(scenario.policy, **_empty_columns(), incident_ids=()).routes
+        # next channel of the path per channel code, -1 at the end of the path
+        self.next_channel = np.full(len(CHANNELS), -1, dtype=np.int64)
+        for code in range(len(CHANNELS)):
+            if code in self.path:
+                pos = self.path.index(code)
+                self.next_channel[code] = self.path[pos + 1] if pos + 1 < len(self.path) else -1
+            elif self.path:
+                self.next_channel[code] = self.path[0]
+        self.policy = CompiledPolicy(scenario.policy, scenario.incident_ids)
+        self.routes: tuple[str, ...] = self.policy.routes  # type: ignore[attr-defined]
 
     def _source(
         self,
@@ -185,11 +194,8 @@ class BatchMaker:
         """The channel a journey post's customer moves to next, or None."""
         if not self.path or batch.journey[row] < 0:
             return None
-        ch = int(batch.channel[row])
-        if ch in self.path:
-            pos = self.path.index(ch)
-            return self.path[pos + 1] if pos + 1 < len(self.path) else None
-        return self.path[0]
+        nxt = int(self.next_channel[batch.channel[row]])
+        return nxt if nxt >= 0 else None
 
     def follow_ups(
         self,
@@ -200,12 +206,11 @@ class BatchMaker:
         prev_index: int | None = None,
     ) -> list[Batch]:
         """Journey follow-ups of ``batch`` rows after ``delays`` (or at ``now``)."""
-        nxt = [self.next_channel_of(batch, int(r)) for r in rows]
-        keep = np.array([c is not None for c in nxt], dtype=bool)
+        nxt = self.next_channel[batch.channel[rows]]
+        keep = (nxt >= 0) & (batch.journey[rows] >= 0)
         if not keep.any():
             return []
-        rows, delays = rows[keep], delays[keep]
-        channel = np.array([c for c in nxt if c is not None], dtype=np.int8)
+        rows, delays, channel = rows[keep], delays[keep], nxt[keep].astype(np.int8)
         t = np.full(len(rows), now) if now is not None else batch.t[rows] + delays
         inside = t < self.end
         if not inside.any():
@@ -306,8 +311,7 @@ class BatchMaker:
         author = cols["author"]
         n = len(author)
         incident = np.full(n, source.incident, dtype=np.int16)
-        exp = apply_policy(
-            self.scenario.policy,
+        exp = self.policy.apply(
             intent=cols["intent"],
             emotion=cols["emotion"],
             channel=cols["channel"],
@@ -315,7 +319,6 @@ class BatchMaker:
             segment=aud.segment[author],
             followers=aud.followers[author],
             incident=incident,
-            incident_ids=self.scenario.incident_ids,
         )
         return Batch(
             **cols,
@@ -333,16 +336,3 @@ class BatchMaker:
             prev=prev,
             source=source,
         )
-
-
-def _empty_columns() -> dict[str, np.ndarray]:
-    z8 = np.zeros(0, dtype=np.int8)
-    return {
-        "intent": z8,
-        "emotion": z8,
-        "channel": z8,
-        "kind": z8,
-        "segment": z8,
-        "followers": np.zeros(0, dtype=np.int64),
-        "incident": np.zeros(0, dtype=np.int16),
-    }

@@ -74,6 +74,10 @@ class Crowd:
 
     Construct, call ``start()``, run the environment (to ``scenario.duration``), then
     ``table()``. ``volume`` scales every exogenous rate (by sampling, not duplicating).
+    With ``on_post`` every post is emitted at its own time by a SimPy process (streaming
+    mode, for the team model); without it (batch mode, ``generate``) sources still run as
+    SimPy processes window by window, but posts are ordered by time once, in ``table()``,
+    which gives the same table without one SimPy event per post.
     """
 
     def __init__(
@@ -95,6 +99,10 @@ class Crowd:
         self._emitted_row: list[int] = []
 
     def __len__(self) -> int:
+        """Posts emitted so far (in batch mode: posts scheduled up to now)."""
+        if self.on_post is None:
+            now = self.env.now
+            return sum(int(np.searchsorted(b.t, now, side="right")) for b in self._batches)
         return len(self._emitted_batch)
 
     # -- sources ---------------------------------------------------------------------------
@@ -146,7 +154,8 @@ class Crowd:
     def _launch_all(self, batches: list[Batch]) -> None:
         for batch in batches:
             self._batches.append(batch)
-            self.env.process(self._play(len(self._batches) - 1, 0))
+            if self.on_post is not None:
+                self.env.process(self._play(len(self._batches) - 1, 0))
 
     def _play(self, bid: int, first: int):  # type: ignore[no-untyped-def]
         env = self.env
@@ -182,6 +191,8 @@ class Crowd:
         Returns the new post's index, or None when ``index`` is not on a journey or its
         path has ended. ``on_post`` is called for the new post before this returns.
         """
+        if self.on_post is None:
+            raise RuntimeError("follow_up needs streaming mode (construct Crowd with on_post)")
         bid, row = self._emitted_batch[index], self._emitted_row[index]
         batches = self.maker.follow_ups(
             self._batches[bid], np.array([row]), np.array([0.0]), now=self.env.now, prev_index=index
@@ -195,8 +206,29 @@ class Crowd:
         return new_index
 
     # -- result ----------------------------------------------------------------------------
+    def _settle(self) -> None:
+        """Batch mode: order every row up to now by time, as if emitted one by one."""
+        now = self.env.now
+        t = np.concatenate([b.t for b in self._batches]) if self._batches else np.zeros(0)
+        sizes = [len(b) for b in self._batches]
+        bid = np.repeat(np.arange(len(sizes)), sizes)
+        row = np.concatenate([np.arange(k) for k in sizes]) if sizes else np.zeros(0, np.int64)
+        order = np.argsort(t, kind="stable")
+        order = order[t[order] <= now]
+        for b in self._batches:
+            b.index[:] = -1
+        self._emitted_batch = bid[order].tolist()
+        self._emitted_row = row[order].tolist()
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        flat_index = np.full(len(t), -1, dtype=np.int64)
+        flat_index[order] = np.arange(len(order))
+        for i, b in enumerate(self._batches):
+            b.index[:] = flat_index[starts[i] : starts[i + 1]]
+
     def table(self) -> EventTable:
         """Everything emitted so far as an ``EventTable`` (rows in emission = time order)."""
+        if self.on_post is None:
+            self._settle()
         return assemble(
             self.scenario,
             self.audience,

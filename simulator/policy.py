@@ -24,7 +24,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from simulator.units import parse_duration
 from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, SEGMENTS
 
-__all__ = ["Action", "Condition", "Expected", "PolicyRule", "apply_policy"]
+__all__ = ["Action", "CompiledPolicy", "Condition", "Expected", "PolicyRule", "apply_policy"]
 
 _CMP = re.compile(r"^\s*(>=|<=|==|>|<)?\s*(\d+(?:\.\d+)?)\s*$")
 _OPS: dict[str, Callable[[Any, Any], Any]] = {
@@ -161,10 +161,120 @@ class Expected:
     respond_within_s: np.ndarray  # float64, NaN when no answer needed
 
 
-def _isin(codes: np.ndarray, names: tuple[str, ...] | None, vocab: Sequence[str]) -> np.ndarray:
+def _lookup(names: tuple[str, ...] | None, vocab: Sequence[str]) -> np.ndarray | None:
     if names is None:
-        return np.ones(len(codes), dtype=bool)
-    return np.isin(codes, [vocab.index(n) for n in names])
+        return None
+    table = np.zeros(len(vocab) + 1, dtype=bool)  # the extra slot keeps code -1 False
+    table[[vocab.index(n) for n in names]] = True
+    return table
+
+
+@dataclass(frozen=True)
+class CompiledPolicy:
+    """Rules turned into lookup tables once; call ``apply`` per batch of posts."""
+
+    rules: tuple[PolicyRule, ...]
+    incident_ids: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        matchers = [r for r in self.rules if r.otherwise is None]
+        actions = [r.action for r in matchers] + [
+            next((r.otherwise for r in self.rules if r.otherwise is not None), NO_ANSWER)
+        ]
+        routes = tuple(dict.fromkeys(a.route for a in actions))
+        compiled = []
+        for rule in matchers:
+            c = rule.when
+            assert c is not None
+            inc: np.ndarray | None = None
+            if isinstance(c.incident, tuple):
+                inc = np.zeros(len(self.incident_ids) + 1, dtype=bool)
+                for x in c.incident:
+                    if x in self.incident_ids:
+                        inc[self.incident_ids.index(x)] = True
+            compiled.append(
+                (
+                    _lookup(c.intent, INTENTS),
+                    _lookup(c.emotion, EMOTIONS),
+                    _lookup(c.channel, CHANNELS),
+                    _lookup(c.kind, KINDS),
+                    _lookup(c.segment, SEGMENTS),
+                    c.vip,
+                    c.incident if isinstance(c.incident, bool) else inc,
+                    c.followers,
+                )
+            )
+        object.__setattr__(self, "_compiled", compiled)
+        object.__setattr__(self, "routes", routes)
+        object.__setattr__(
+            self,
+            "_table",
+            (
+                np.array([routes.index(a.route) for a in actions], dtype=np.int16),
+                np.array([a.tier for a in actions], dtype=np.int8),
+                np.array(
+                    [int(a.priority[1]) if a.priority and a.respond else 0 for a in actions],
+                    dtype=np.int8,
+                ),
+                np.array([bool(a.respond) for a in actions], dtype=bool),
+                np.array(
+                    [
+                        a.respond_within if a.respond and a.respond_within else np.nan
+                        for a in actions
+                    ]
+                ),
+            ),
+        )
+
+    def apply(
+        self,
+        *,
+        intent: np.ndarray,
+        emotion: np.ndarray,
+        channel: np.ndarray,
+        kind: np.ndarray,
+        segment: np.ndarray,
+        followers: np.ndarray,
+        incident: np.ndarray,
+    ) -> Expected:
+        """First matching rule per post, over code columns (``incident`` -1 = baseline)."""
+        compiled = self._compiled  # type: ignore[attr-defined]
+        n = len(intent)
+        chosen = np.full(n, len(compiled), dtype=np.int16)
+        free = np.ones(n, dtype=bool)
+        vip_code = SEGMENTS.index("vip")
+        for i, (it, em, ch, kd, sg, vip, inc, fol) in enumerate(compiled):
+            mask = free.copy()
+            for table, col in (
+                (it, intent),
+                (em, emotion),
+                (ch, channel),
+                (kd, kind),
+                (sg, segment),
+            ):
+                if table is not None:
+                    mask &= table[col]
+            if vip is not None:
+                mask &= (segment == vip_code) == vip
+            if isinstance(inc, bool):
+                mask &= (incident >= 0) == inc
+            elif inc is not None:
+                mask &= inc[incident]
+            if fol is not None:
+                mask &= _OPS[fol[0]](followers, fol[1])
+            chosen[mask] = i
+            free &= ~mask
+            if not free.any():
+                break
+        route, tier, priority, respond, within = self._table  # type: ignore[attr-defined]
+        return Expected(
+            routes=self.routes,  # type: ignore[attr-defined]
+            route=route[chosen],
+            tier=tier[chosen],
+            priority=priority[chosen],
+            respond=respond[chosen],
+            respond_within_s=within[chosen],
+        )
 
 
 def apply_policy(
@@ -181,51 +291,15 @@ def apply_policy(
 ) -> Expected:
     """Evaluate the rules, first match wins, over code columns (vocab indices).
 
-    ``incident`` holds an index into ``incident_ids`` or -1 for baseline posts.
+    ``incident`` holds an index into ``incident_ids`` or -1 for baseline posts. For many
+    calls with the same rules, build a ``CompiledPolicy`` once and call its ``apply``.
     """
-    n = len(intent)
-    actions = [r.action for r in rules if r.otherwise is None] + [
-        next((r.otherwise for r in rules if r.otherwise is not None), NO_ANSWER)
-    ]
-    routes = tuple(dict.fromkeys(a.route for a in actions))
-    chosen = np.full(n, len(actions) - 1, dtype=np.int16)
-    free = np.ones(n, dtype=bool)
-    for i, rule in enumerate(r for r in rules if r.otherwise is None):
-        c = rule.when
-        assert c is not None
-        mask = free.copy()
-        mask &= _isin(intent, c.intent, INTENTS)
-        mask &= _isin(emotion, c.emotion, EMOTIONS)
-        mask &= _isin(channel, c.channel, CHANNELS)
-        mask &= _isin(kind, c.kind, KINDS)
-        mask &= _isin(segment, c.segment, SEGMENTS)
-        if c.vip is not None:
-            mask &= (segment == SEGMENTS.index("vip")) == c.vip
-        if isinstance(c.incident, bool):
-            mask &= (incident >= 0) == c.incident
-        elif c.incident is not None:
-            wanted = [incident_ids.index(x) for x in c.incident if x in incident_ids]
-            mask &= np.isin(incident, wanted)
-        if c.followers is not None:
-            mask &= _OPS[c.followers[0]](followers, c.followers[1])
-        chosen[mask] = i
-        free &= ~mask
-    table = {
-        "route": np.array([routes.index(a.route) for a in actions], dtype=np.int16),
-        "tier": np.array([a.tier for a in actions], dtype=np.int8),
-        "priority": np.array(
-            [int(a.priority[1]) if a.priority and a.respond else 0 for a in actions], dtype=np.int8
-        ),
-        "respond": np.array([bool(a.respond) for a in actions], dtype=bool),
-        "within": np.array(
-            [a.respond_within if a.respond and a.respond_within else np.nan for a in actions]
-        ),
-    }
-    return Expected(
-        routes=routes,
-        route=table["route"][chosen],
-        tier=table["tier"][chosen],
-        priority=table["priority"][chosen],
-        respond=table["respond"][chosen],
-        respond_within_s=table["within"][chosen],
+    return CompiledPolicy(tuple(rules), tuple(incident_ids)).apply(
+        intent=intent,
+        emotion=emotion,
+        channel=channel,
+        kind=kind,
+        segment=segment,
+        followers=followers,
+        incident=incident,
     )

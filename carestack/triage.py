@@ -28,7 +28,7 @@ INTENTS = ("complaint", "question", "praise", "noise", "purchase_intent", "hidde
 # Leetspeak digits and symbols back to letters, so "pwn3d", "hax0r", "w@r3z" match words.
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s", "5": "s",
                        "7": "t", "!": "i", "|": "l"})
-_HANDLE = re.compile(r"@\w+")
+_HANDLE = re.compile(r"(?<![\w@])@\w+")  # not the "@" inside leetspeak such as "w@r3z"
 _URL = re.compile(r"https?://\S+")
 
 
@@ -40,7 +40,8 @@ def _words(*patterns: str) -> re.Pattern[str]:
 # one also on the leetspeak-normalised text.
 _SECURITY = _words(
     r"pwn(?:ed|d|z)?", r"ha[xc]+(?:o|e)?rs?", r"hack(?:ed|er|ers|ing)?", r"war[ez]+",
-    r"breach(?:ed)?", r"data ?leak(?:ed)?", r"leak(?:ed)? (?:data|passwords?|emails?)",
+    r"(?:data|security) breach", r"breached", r"data ?leak(?:ed)?",
+    r"leak(?:ed)? (?:data|passwords?|emails?)",
     r"phish(?:ing)?", r"exploit(?:s|ed)?", r"vulnerabilit(?:y|ies)", r"0 ?day", r"zero ?day",
     r"sql ?injection", r"xss", r"credential(?:s)?", r"password dump", r"ransomware",
     r"account (?:was )?(?:taken over|compromised|hijacked)", r"compromised", r"malware",
@@ -60,7 +61,9 @@ _SAFETY = _words(
 _LEGAL = _words(
     r"lawyers?", r"attorneys?", r"sue", r"suing", r"lawsuit", r"legal action", r"court",
     r"small claims", r"class action", r"solicitors?", r"litigation", r"legal team",
-    r"consumer protection", r"ombudsman", r"regulator", r"trading standards", r"breach of contract",
+    r"consumer (?:protection|law|rights)",
+    r"breach of (?:\w+ )?law", r"ombudsman", r"regulator", r"trading standards",
+    r"breach of contract",
     r"see you in court", r"my rights", r"cease and desist", r"ftc", r"dot complaint",
 )
 _MEDIA = _words(

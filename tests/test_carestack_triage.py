@@ -26,6 +26,7 @@ def triager() -> Triager:
     "@NorthwindAir my account got pwn3d, thx",
     "some hax0r is selling w@r3z with your logo",
     "@NorthwindAir your site leaks passwords, there is a data breach",
+    "@NorthwindAir someone selling N0r7hw1nd accounts 0n 4 w@r3z f0rum",
 ])
 def test_security_including_leetspeak(triager: Triager, text: str) -> None:
     t = triager.classify(text, followers=50)
@@ -35,6 +36,7 @@ def test_security_including_leetspeak(triager: Triager, text: str) -> None:
 @pytest.mark.parametrize("text,intent", [
     ("@NorthwindAir I'm calling my lawyer about this refund", "legal_threat"),
     ("see you in small claims court @NorthwindAir", "legal_threat"),
+    ("@NorthwindAir this is a breach of consumer law, expect a formal complaint", "legal_threat"),
     ("@NorthwindAir smoke coming out of the engine, passengers hurt", "safety"),
 ])
 def test_legal_and_safety_go_to_legal_p1(triager: Triager, text: str, intent: str) -> None:

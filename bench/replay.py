@@ -65,9 +65,9 @@ http {{
 
 
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if found:
-        return found
+    found = shutil.which("nginx")
+    if found or Path("/usr/sbin/nginx").exists():
+        return found or "/usr/sbin/nginx"
     print("nginx missing: apt-get install -y nginx", file=sys.stderr)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "install", "-y", "nginx"], check=True, env=env,
@@ -157,9 +157,11 @@ def main() -> int:
             print(f"bare FastHttpUser loop ({args.users} users): "
                   f"{', '.join(f'{b:,.0f}' for b in bares)} requests/s", flush=True)
             ratio = over["rate"] / bare
+            over_rates = ", ".join(f"{o['rate']:,.0f}" for o in overs)
+            pairs = ", ".join(f"{o['rate'] / b:.2f}" for o, b in zip(overs, bares, strict=True))
             print(f"replay overdriven ({args.events:,} events due at once, {args.users} in "
-                  f"flight): {', '.join(f'{o['rate']:,.0f}' for o in overs)} events/s  "
-                  f"best ratio {ratio:.2f} (target >= 0.9)", flush=True)
+                  f"flight): {over_rates} events/s  "
+                  f"best ratio {ratio:.2f} (round by round {pairs}; target >= 0.9)", flush=True)
             half = over["rate"] / 2
             at_half = replay_rate(url, int(half * args.seconds), half)
             lag = at_half["lag"]

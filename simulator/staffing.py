@@ -24,7 +24,7 @@ Erlang, which assumes Poisson arrivals at the interval's average rate.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -137,19 +137,7 @@ def simulated_required(
                     counted += c
                 return hits >= target * counted
 
-            need = max(1, guess)
-            if meets(need):
-                while need > 1 and meets(need - 1):
-                    need -= 1
-            else:
-                step = 1
-                while not meets(need + step) and need + step < SEARCH_LIMIT:
-                    step *= 2
-                lo, hi = need + step // 2, min(need + step, SEARCH_LIMIT)
-                while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    lo, hi = (lo, mid) if meets(mid) else (mid, hi)
-                need = hi
+            need = _bracket(meets, max(1, guess))
         out.append(need)
         for state, posts in zip(states, windows, strict=True):
             run_interval(state, posts, need, end, within_s, False)
@@ -161,6 +149,26 @@ def _backlog_at(run: TeamRun, k: int, t: float) -> int:
     started = run.v_start[sel] <= t  # NaN compares False
     gone = run.v_abandon[sel] <= t
     return int((~started & ~gone).sum())
+
+
+def _bracket(meets: Callable[[int], bool], guess: int) -> int:
+    """Smallest n >= 1 with meets(n), galloping from ``guess`` then bisecting (monotone)."""
+    if meets(guess):
+        hi, step = guess, 1
+        while hi - step >= 1 and meets(hi - step):
+            hi -= step
+            step *= 2
+        lo = max(0, hi - step)  # lo fails (or is 0)
+    else:
+        lo, step = guess, 1
+        while not meets(lo + step) and lo + step < SEARCH_LIMIT:
+            lo += step
+            step *= 2
+        hi = min(lo + step, SEARCH_LIMIT)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if meets(mid) else (mid, hi)
+    return hi
 
 
 def staffing_plan(

@@ -99,7 +99,9 @@ class Client:
 def event(i: int, rng: np.random.Generator) -> bytes:
     return json.dumps({
         "id": f"ev-{i:08d}", "t": i * 0.01, "channel": "twitter", "kind": "post", "parent": None,
-        "thread": None, "text": TEXTS[i % len(TEXTS)], "lang": "en", "incident": None,
+        "thread": None,
+        # A unique booking reference per post defeats the stack's sentiment cache (worst case).
+        "text": f"{TEXTS[i % len(TEXTS)]} ref {i:08d}", "lang": "en", "incident": None,
         "author": {"handle": f"@user{i}", "name": "A User", "verified": False,
                    "followers": int(rng.pareto(1.3) * 20 + 20), "customer_id": None,
                    "segment": "regular"},

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -30,6 +31,8 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "@": "a", "$": "s
                        "7": "t", "!": "i", "|": "l"})
 _HANDLE = re.compile(r"(?<![\w@])@\w+")  # not the "@" inside leetspeak such as "w@r3z"
 _URL = re.compile(r"https?://\S+")
+_RETWEET = re.compile(r"^RT @\w+:\s*")
+SENTIMENT_CACHE = 65536
 
 
 def _words(*patterns: str) -> re.Pattern[str]:
@@ -134,7 +137,11 @@ class Triager:
     """Classify posts; one instance per stack (it holds the VADER lexicon, about 1 MB)."""
 
     def __init__(self, vip_followers: int = 10000, misroute: dict[str, str] | None = None):
-        self._vader = SentimentIntensityAnalyzer()
+        vader = SentimentIntensityAnalyzer()
+        # Storms repeat themselves (reposts, copy-paste complaints): cache VADER, the costliest
+        # step, by text with any "RT @user: " prefix removed.
+        self._sentiment = lru_cache(maxsize=SENTIMENT_CACHE)(
+            lambda text: float(vader.polarity_scores(text)["compound"]))
         self._vip_followers = vip_followers
         self._misroute = dict(misroute or {})
 
@@ -165,7 +172,7 @@ class Triager:
     def classify(self, text: str, followers: int = 0, verified: bool = False,
                  segment: str | None = None) -> Triage:
         """Classify one post and decide its route, tier and priority."""
-        sentiment = float(self._vader.polarity_scores(text)["compound"])
+        sentiment = self._sentiment(_RETWEET.sub("", text, count=1))
         intent = self.intent(text, sentiment)
         vip = followers >= self._vip_followers or verified or segment == "vip"
         if intent in ("legal_threat", "safety"):

@@ -55,15 +55,17 @@ def _leet(text: str, r: int) -> str:
 
 
 def _abbreviate(text: str, r: int) -> str:
-    for i, (long, short) in enumerate(ABBREVIATIONS):
-        if (r >> i) & 1 and long in text:
+    # three of the abbreviations, chosen by r, applied where they occur
+    m = len(ABBREVIATIONS)
+    for shift in (0, 5, 10):
+        long, short = ABBREVIATIONS[(r >> shift) % m]
+        if long in text:
             text = text.replace(long, short)
     return text
 
 
 def _ref(r: int) -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(alphabet[(r >> (5 * k)) & 31] for k in range(6))
+    return f"{r & 0xFFFFFF:06X}"
 
 
 def render_texts(

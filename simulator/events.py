@@ -145,7 +145,7 @@ def write_jsonl(table: EventTable, path: Path | str) -> int:
                     "name": name[i],
                     "followers": cols["followers"][i],
                     "verified": cols["verified"][i],
-                    "customer_id": _customer_id(cols["customer"][i]),
+                    "customer_id": f"C-{cust:06d}" if (cust := cols["customer"][i]) >= 0 else None,
                     "segment": segment[i],
                 },
                 "text": text[i],

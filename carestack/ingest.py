@@ -17,6 +17,7 @@ __all__ = ["ShapeError", "canonical_event", "x_signature", "x_webhook_events",
            "zendesk_events"]
 
 MAX_ID = 256
+MAX_COUNT = 10**12  # follower counts; keeps values inside SQLite's 64-bit integers
 
 
 class ShapeError(ValueError):
@@ -44,8 +45,8 @@ def _count(obj: dict[str, Any], key: str, where: str) -> int:
     value = obj.get(key, 0)
     if value is None:
         return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ShapeError(f"{where}{key}", "an integer >= 0", value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise ShapeError(f"{where}{key}", f"an integer between 0 and {MAX_COUNT}", value)
     return value
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 __all__ = ["FLUSH_S", "Store"]
 
 FLUSH_S = 0.05
+# What a bad row or a full disk raises while writing (an int too big for SQLite: OverflowError).
+DB_ERRORS = (sqlite3.Error, OverflowError, ValueError)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -52,6 +55,7 @@ class Store:
         self._actions: list[tuple[Any, ...]] = []
         self._sent: list[tuple[str, int, int]] = []
         self.flushes = 0
+        self.errors = 0
         self.closed = False
 
     # --- producers (event loop thread; cheap) -------------------------------------------
@@ -81,8 +85,29 @@ class Store:
         with self._lock:
             if self.closed:
                 return
-            db = self._db
-            db.execute("BEGIN")
+            try:
+                self._transaction(cases, actions, sent)
+            except DB_ERRORS:
+                # One bad row must not cost the batch: write row by row, skip the bad ones.
+                for one in ([(c,), (), ()] for c in cases):
+                    self._try(one)
+                for one in ([(), (a,), ()] for a in actions):
+                    self._try(one)
+                for one in ([(), (), (m,)] for m in sent):
+                    self._try(one)
+            self.flushes += 1
+
+    def _try(self, batch: list[tuple[Any, ...]]) -> None:
+        try:
+            self._transaction(list(batch[0]), list(batch[1]), list(batch[2]))
+        except DB_ERRORS as exc:
+            self.errors += 1
+            print(f"carestack: SQLite row skipped: {exc}", file=sys.stderr, flush=True)
+
+    def _transaction(self, cases: list[Any], actions: list[Any], sent: list[Any]) -> None:
+        db = self._db
+        db.execute("BEGIN")
+        try:
             if cases:
                 marks = ",".join("?" * len(CASE_COLUMNS))
                 db.executemany(f"INSERT OR REPLACE INTO cases VALUES ({marks})", cases)
@@ -91,8 +116,10 @@ class Store:
                                "created_at) VALUES (?,?,?,?,?)", actions)
             if sent:
                 db.executemany("UPDATE actions SET state=?, attempts=? WHERE seq=?", sent)
-            db.execute("COMMIT")
-            self.flushes += 1
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     async def flush(self) -> None:
         """Write everything queued so far (on a worker thread)."""
@@ -100,10 +127,14 @@ class Store:
         await asyncio.to_thread(self._write, *batch)
 
     async def run(self) -> None:
-        """Flush every ``FLUSH_S`` until cancelled."""
+        """Flush every ``FLUSH_S`` until cancelled; a failed flush is reported, not fatal."""
         while True:
             await asyncio.sleep(FLUSH_S)
-            await self.flush()
+            try:
+                await self.flush()
+            except DB_ERRORS as exc:  # e.g. disk full: cases stay in memory, keep going
+                self.errors += 1
+                print(f"carestack: SQLite write failed: {exc}", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         """Write what is left and close the database (synchronously)."""

@@ -4,7 +4,9 @@ Each agent is an asyncio task on the drill's clock: a handle time of ``h`` scena
 takes ``h / speed`` wall seconds. Handle times are lognormal with the tier's mean and sd,
 drawn from one seeded ``numpy.random.Generator``. After handling, the agent replies; then,
 with the tier's ``escalates`` probability and when a higher tier serves the case's route,
-it escalates there, else it closes the case. Agents ids are ``a-01``, ``a-02``... in tier
+it escalates there, else it closes the case. A tier with ``shifts`` has its first ``n``
+agents on duty during each shift (scenario time); off-duty agents finish their case first.
+Agents ids are ``a-01``, ``a-02``... in tier
 order. ``AgentPool.set_enabled(False)`` lets humans work the queue: busy agents finish their
 case, then wait until re-enabled.
 """
@@ -60,9 +62,17 @@ class Clock:
         self.speed = speed
         self._t0 = time.monotonic()
 
+        self.synced = False
+
     def now(self) -> float:
-        """Scenario seconds since start."""
+        """Scenario seconds since start (or since the synced origin)."""
         return (time.monotonic() - self._t0) * self.speed
+
+    def sync(self, scenario_t: float) -> None:
+        """Once: set the clock so that now() == ``scenario_t`` (the first event's ``t``)."""
+        if not self.synced:
+            self._t0 = time.monotonic() - scenario_t / self.speed
+            self.synced = True
 
     async def sleep(self, scenario_s: float) -> None:
         """Sleep ``scenario_s`` scenario seconds."""
@@ -75,11 +85,14 @@ class Agent:
 
     agent_id: str
     tier: TierConfig
+    index: int = 0  # position within its tier (shifts put the first n agents on duty)
     case: Case | None = None
     handled: int = 0
 
 
 # (agent_id, case, action, extra) -> None; the stack posts the action and updates the case.
+OFF_DUTY_POLL_S = 60.0  # scenario seconds between an off-duty agent's checks
+
 ActFn = Callable[[str, Case, str, dict[str, object]], None]
 
 
@@ -97,8 +110,8 @@ class AgentPool:
         self.set_enabled(enabled)
         self.agents: list[Agent] = []
         for tier in sorted(tiers, key=lambda t: t.tier):
-            for _ in range(tier.agents):
-                self.agents.append(Agent(f"a-{len(self.agents) + 1:02d}", tier))
+            for index in range(tier.agents):
+                self.agents.append(Agent(f"a-{len(self.agents) + 1:02d}", tier, index))
         self._tiers = tiers
 
     @property
@@ -133,13 +146,22 @@ class AgentPool:
         while True:
             if not self._enabled.is_set():
                 await self._enabled.wait()
+            now = self._clock.now()
+            change = agent.tier.next_change(now)
+            if not agent.tier.on_duty(agent.index, now):
+                until = math.inf if change is None else change - now
+                await self._clock.sleep(min(OFF_DUTY_POLL_S, until))
+                continue
             case = self._dispatcher.take(routes, tier)
             if case is None:
                 fut = self._dispatcher.wait(routes, tier)
                 paused: asyncio.Future[object] = asyncio.ensure_future(self._disabled.wait())
                 waiters: list[asyncio.Future[object]] = [fut, paused]  # type: ignore[list-item]
+                # Wake at the next shift boundary too: this agent may be going off duty.
+                timeout = None if change is None else max(0.0, change - now) / self._clock.speed
                 try:
-                    await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait(waiters, timeout=timeout,
+                                       return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     paused.cancel()
                     self._dispatcher.forget(fut)
@@ -173,11 +195,13 @@ class AgentPool:
                 task.cancel()
 
     def stats(self) -> dict[str, object]:
-        """Busy and idle agents, overall and per tier."""
+        """Busy and idle agents (and how many are on shift), overall and per tier."""
         by_tier: dict[str, dict[str, int]] = {}
+        now = self._clock.now()
         for a in self.agents:
-            row = by_tier.setdefault(str(a.tier.tier), {"busy": 0, "idle": 0})
+            row = by_tier.setdefault(str(a.tier.tier), {"busy": 0, "idle": 0, "on_duty": 0})
             row["busy" if a.case is not None else "idle"] += 1
+            row["on_duty"] += a.tier.on_duty(a.index, now)
         busy = sum(r["busy"] for r in by_tier.values())
         return {"enabled": self.enabled, "busy": busy, "idle": len(self.agents) - busy,
                 "by_tier": by_tier}

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 __all__ = ["ROUTES", "ConfigError", "Config", "OutboxConfig", "TierConfig", "load_config",
-           "parse_duration"]
+           "parse_duration", "team_from_scenario"]
 
 ROUTES = ("care", "sales", "pr", "legal", "security")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
@@ -40,6 +40,18 @@ class TierConfig:
     handle_mean_s: float
     handle_sd_s: float
     escalates: float
+    shifts: tuple[tuple[float, float, int], ...] = ()  # (from_s, to_s, agents); () = always
+
+    def on_duty(self, index: int, now_s: float) -> bool:
+        """Whether the tier's ``index``-th agent (0-based) is on shift at scenario time."""
+        if not self.shifts:
+            return index < self.agents
+        return any(a <= now_s < b and index < n for a, b, n in self.shifts)
+
+    def next_change(self, now_s: float) -> float | None:
+        """The next shift boundary after ``now_s`` (scenario seconds), if any."""
+        later = [t for a, b, _ in self.shifts for t in (a, b) if t > now_s]
+        return min(later) if later else None
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,7 @@ class Config:
     seed: int = 7
     brand: str = "@Brand"
     agents_enabled: bool = True
+    sync_clock: bool = True
     ingest_delay_ms: float = 0.0
     misroute: dict[str, str] = field(default_factory=dict)
     vip_followers: int = 10000
@@ -117,6 +130,64 @@ def _num(raw: Any, where: str, low: float, high: float | None = None) -> float:
     return float(raw)
 
 
+def _shifts(raw: Any, where: str) -> tuple[tuple[float, float, int], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError(f"{where} must be a list of {{from, to, agents}}, got {raw!r}")
+    out = []
+    for i, shift in enumerate(raw):
+        w = f"{where}[{i}]"
+        if not isinstance(shift, dict) or not {"from", "to", "agents"} <= set(shift):
+            raise ConfigError(f"{w} must be a mapping with from, to and agents, got {shift!r}")
+        start = parse_duration(shift["from"], f"{w}.from")
+        end = parse_duration(shift["to"], f"{w}.to")
+        if end <= start:
+            raise ConfigError(f"{w}.to must be after from, got {shift['to']!r}")
+        out.append((start, end, _int(shift["agents"], f"{w}.agents")))
+    return tuple(out)
+
+
+def _scenario_tier(raw: Any, where: str) -> Any:
+    """A scenario file's ``team.tiers[i]`` in this config's shape (handle_time mean/sd)."""
+    if not isinstance(raw, dict):
+        return raw
+    handle = raw.get("handle_time")
+    if isinstance(handle, dict):
+        dist = handle.get("dist", "lognormal")
+        mean = handle.get("mean", handle.get("value"))
+        if mean is None:
+            raise ConfigError(f"{where}.handle_time must give a mean (or value), got {handle!r}")
+        sd = handle.get("sd", mean if dist == "exponential" else 0)
+        raw = {**raw, "handle_time": {"mean": mean, "sd": sd}}
+    return {k: v for k, v in raw.items() if k in ("name", "tier", "routes", "agents", "shifts",
+                                                  "handle_time", "escalates")}
+
+
+def team_from_scenario(path: Path) -> tuple[TierConfig, ...]:
+    """The agent tiers of a scenario file's ``team`` (the roster under test).
+
+    Reads only the YAML (never the harness); each tier keeps its routes, shifts, handle-time
+    mean and sd, and escalation rate. Errors name the scenario file and the field.
+    """
+    name = str(path)
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{name}: file must be readable, got {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: file must be valid YAML, got {exc}") from exc
+    team = data.get("team") if isinstance(data, dict) else None
+    tiers = team.get("tiers") if isinstance(team, dict) else None
+    if not isinstance(tiers, list) or not tiers:
+        raise ConfigError(f"{name}: team.tiers must be a non-empty list, got {tiers!r}")
+    try:
+        return tuple(_tier(_scenario_tier(t, f"team.tiers[{i}]"), f"team.tiers[{i}]")
+                     for i, t in enumerate(tiers))
+    except ConfigError as exc:
+        raise ConfigError(f"{name}: {exc}") from exc
+
+
 def _tier(raw: Any, where: str) -> TierConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where} must be a mapping, got {raw!r}")
@@ -134,6 +205,9 @@ def _tier(raw: Any, where: str) -> TierConfig:
     if not isinstance(handle, dict) or "mean" not in handle:
         raise ConfigError(f"{where}.handle_time must be a mapping with mean (and sd), "
                           f"got {handle!r}")
+    shifts = _shifts(raw.get("shifts"), f"{where}.shifts")
+    default_agents = max((n for _, _, n in shifts), default=1)
+    agents = _int(raw.get("agents", default_agents), f"{where}.agents")
     mean = parse_duration(handle["mean"], f"{where}.handle_time.mean")
     if mean <= 0:
         raise ConfigError(f"{where}.handle_time.mean must be > 0, got {handle['mean']!r}")
@@ -141,7 +215,8 @@ def _tier(raw: Any, where: str) -> TierConfig:
         name=str(raw["name"]),
         tier=_int(raw["tier"], f"{where}.tier", 1),
         routes=tuple(routes),
-        agents=_int(raw.get("agents", 1), f"{where}.agents"),
+        agents=agents,
+        shifts=shifts,
         handle_mean_s=mean,
         handle_sd_s=parse_duration(handle.get("sd", 0), f"{where}.handle_time.sd"),
         escalates=_num(raw.get("escalates", 0.0), f"{where}.escalates", 0.0, 1.0),
@@ -180,11 +255,15 @@ def _build(raw: dict[str, Any], name: str) -> Config:
         enabled = raw.get("agents_enabled", True)
         if not isinstance(enabled, bool):
             raise ConfigError(f"agents_enabled must be true or false, got {enabled!r}")
+        sync = raw.get("sync_clock", True)
+        if not isinstance(sync, bool):
+            raise ConfigError(f"sync_clock must be true or false, got {sync!r}")
         return Config(
             tiers=tiers,
             seed=_int(raw.get("seed", 7), "seed"),
             brand=str(raw.get("brand", "@Brand")),
             agents_enabled=enabled,
+            sync_clock=sync,
             ingest_delay_ms=_num(raw.get("ingest_delay_ms", 0), "ingest_delay_ms", 0.0),
             misroute={str(k): str(v) for k, v in misroute.items()},
             vip_followers=_int(raw.get("vip_followers", 10000), "vip_followers"),

@@ -73,6 +73,8 @@ class Stack:
         existing = self.cases.get(event["id"])
         if existing is not None:
             return existing
+        if self.cfg.sync_clock and not self.clock.synced and event.get("t") is not None:
+            self.clock.sync(float(event["t"]))  # agents' shifts follow the drill's schedule
         author = event["author"]
         decision = self.triager.classify(event["text"], author["followers"], author["verified"],
                                          author["segment"])

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carestack.config import ConfigError, load_config, parse_duration
+from carestack.config import (
+    ConfigError,
+    TierConfig,
+    load_config,
+    parse_duration,
+    team_from_scenario,
+)
 from carestack.ingest import (
     ShapeError,
     canonical_event,
@@ -169,3 +175,33 @@ def test_store_skips_a_bad_row_but_keeps_the_batch(tmp_path: Path) -> None:
     again = Store(tmp_path / "s.db")
     assert again.load_unsent() == [] and [c["event_id"] for c in again.load_cases()] == ["ev-1"]
     again.close()
+
+
+SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_team_from_every_shipped_scenario(path: Path) -> None:
+    tiers = team_from_scenario(path)
+    assert tiers and all(t.agents >= 1 and t.handle_mean_s > 0 and t.routes for t in tiers)
+    assert {r for t in tiers for r in t.routes} <= {"care", "sales", "pr", "legal", "security"}
+
+
+def test_shifts_put_the_first_agents_on_duty(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("team:\n  tiers:\n  - {name: f, tier: 1, routes: [care], shifts: "
+                    "[{from: 0h, to: 1h, agents: 1}, {from: 1h, to: 2h, agents: 3}], "
+                    "handle_time: {dist: exponential, mean: 4m}, escalates: 0.1}\n")
+    (tier,) = team_from_scenario(path)
+    assert isinstance(tier, TierConfig)
+    assert (tier.agents, tier.handle_mean_s, tier.handle_sd_s) == (3, 240.0, 240.0)
+    assert [tier.on_duty(i, 1800) for i in range(3)] == [True, False, False]
+    assert [tier.on_duty(i, 3600) for i in range(3)] == [True, True, True]
+    assert not tier.on_duty(0, 7200)
+    assert tier.next_change(1800) == 3600 and tier.next_change(7200) is None
+    bad = tmp_path / "b.yaml"
+    bad.write_text("team:\n  tiers:\n  - {name: f, tier: 1, routes: [care], shifts: "
+                   "[{from: 2h, to: 1h, agents: 1}], handle_time: {mean: 4m}}\n")
+    with pytest.raises(ConfigError, match=r"b\.yaml: team\.tiers\[0\]\.shifts\[0\]\.to must be "
+                       r"after from"):
+        team_from_scenario(bad)

@@ -77,7 +77,7 @@ def test_ingest_triage_reply_escalate_close(reference_stack, carestack_sink) -> 
         stats = http.get("/stats").json()
         assert stats["cases"]["total"] == 3 and stats["queues"] == {}
         assert stats["agents"]["busy"] + stats["agents"]["idle"] == 4
-        assert stats["agents"]["by_tier"]["1"] == {"busy": 0, "idle": 2}
+        assert stats["agents"]["by_tier"]["1"] == {"busy": 0, "idle": 2, "on_duty": 2}
         # The sink records an action just before the stack reads the answer: poll briefly.
         for _ in range(50):
             if http.get("/stats").json()["outbox"]["sent"] == len(done):
@@ -224,3 +224,22 @@ def test_humans_work_the_queue_through_the_console_api(reference_stack, carestac
         sink.wait_for(lambda a: kinds(a, "ev-q")[-1:] == ["close"]
                       and kinds(a, "ev-l")[-1:] == ["close"])
         assert http.post("/api/cases/ev-q/close", json={"agent": "Dana"}).status_code == 409
+
+
+def test_shifts_from_the_scenario_clock(reference_stack, carestack_sink) -> None:
+    """Tier 1 comes on shift at 10 scenario minutes; the clock syncs to the first event's t."""
+    sink = carestack_sink()
+    tiers = [dict(t) for t in FAST_TIERS]
+    tiers[0] = {**tiers[0], "escalates": 0.0, "agents": 1,
+                "shifts": [{"from": "10m", "to": "2h", "agents": 1}]}
+    url = reference_stack(sink.url, speed=600, config={"tiers": tiers})
+    with httpx.Client(base_url=url, timeout=10) as http:
+        http.post("/events", json={**event("ev-s", "is the app down? can't pay"), "t": 0.0})
+        before = http.get("/stats").json()
+        assert before["agents"]["by_tier"]["1"]["on_duty"] == 0
+        assert before["queues"] == {"care": {"1": 1}}
+        sink.wait_for(lambda a: kinds(a, "ev-s") == ["triage", "reply", "close"])
+        case = http.get("/cases/ev-s").json()
+        # Nobody was on duty before scenario minute 10 (one wall second at speed 600).
+        assert case["first_reply_at"] - case["received_at"] >= 600 / 600 * 0.9
+        assert http.get("/stats").json()["agents"]["by_tier"]["1"]["on_duty"] == 1

@@ -128,7 +128,9 @@ def _describe(error: Any) -> tuple[str, str]:
     }
     if kind in bounds:
         op, key = bounds[kind]
-        return "", f"must be {op}{ctx.get(key)}, got {_got(given)}"
+        limit = ctx.get(key)
+        shown = f"{limit:g}" if isinstance(limit, int | float) else str(limit)
+        return "", f"must be {op}{shown}, got {_got(given)}"
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
         expected = _PATTERNS.get(pattern, "text matching " + pattern)

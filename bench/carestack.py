@@ -166,6 +166,12 @@ def pcts(lat: list[float]) -> dict:
             "max_ms": float(a.max())}
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def get(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=5) as r:
         return json.loads(r.read())
@@ -203,15 +209,19 @@ def main() -> None:
         rng = np.random.default_rng(1)
         n = int(args.seconds * max(args.rate, 8000)) + 1
         bodies = [event(i, rng) for i in range(n)]
+        stack_pid = procs[1].pid
+        cpu0 = cpu_s(stack_pid)
         closed = asyncio.run(closed_loop(port, bodies, args.seconds, args.connections))
         # Let the outbox deliver the closed loop's backlog before the paced phase.
         for _ in range(300):
             if get(f"http://127.0.0.1:{port}/stats")["outbox"]["pending"] == 0:
                 break
             time.sleep(0.1)
+        cpu1 = cpu_s(stack_pid)  # includes delivering the closed loop's actions
         fresh = [event(i + n, rng) for i in range(int(args.seconds * args.rate) + 1)]
         opened = asyncio.run(open_loop(port, fresh, args.seconds, args.rate, args.connections))
         time.sleep(1.0)
+        cpu2 = cpu_s(stack_pid)
         stats = get(f"http://127.0.0.1:{port}/stats")
         print(f"closed loop ({args.connections} connections, {args.seconds:g}s): "
               f"{closed['accepted_per_s']:.0f} events/s accepted, p50 {closed['p50_ms']:.2f} ms, "
@@ -220,6 +230,13 @@ def main() -> None:
               f"{opened['accepted_per_s']:.0f} events/s accepted ({opened['accepted']}/"
               f"{opened['sent']}), p50 {opened['p50_ms']:.2f} ms, p99 {opened['p99_ms']:.2f} ms, "
               f"max {opened['max_ms']:.1f} ms")
+        per_event = (cpu2 - cpu0) / (closed["accepted"] + opened["accepted"]) * 1e6
+        print(f"stack CPU per accepted event (ingest + triage + SQLite + delivering its "
+              f"actions): {per_event:.0f} us, i.e. about {1e6 / per_event:.0f} events/s "
+              f"per core (closed loop alone: "
+              f"{(cpu1 - cpu0) / max(closed['accepted'], 1) * 1e6:.0f} us)")
+        print(f"machine load average during the run: {os.getloadavg()[0]:.2f} "
+              f"(other processes compete for the 2 cores)")
         target = opened["accepted_per_s"] >= 0.98 * args.rate and opened["p99_ms"] < 50
         print(f"target (>= {args.rate:g}/s with p99 < 50 ms): {'met' if target else 'NOT met'}")
         print(f"stack: outbox {stats['outbox']}, agents busy {stats['agents']['busy']} "

@@ -114,7 +114,7 @@ def write_jsonl(table: EventTable, path: Path | str) -> int:
         "followers": table.followers.tolist(),
         "verified": table.verified.tolist(),
         "customer": table.customer.tolist(),
-        "sentiment": np.round(table.sentiment.astype(np.float64), 3).tolist(),
+        "sentiment": (np.round(table.sentiment.astype(np.float64), 3) + 0.0).tolist(),
         "tier": table.tier.tolist(),
         "respond": table.respond.tolist(),
         "within": table.respond_within_s.tolist(),

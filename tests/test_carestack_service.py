@@ -170,9 +170,12 @@ def test_fault_knobs_misroute_and_agent_counts(reference_stack, carestack_sink) 
     tiers = [dict(t) for t in FAST_TIERS]
     tiers[2]["agents"] = 0  # nobody works legal/security
     url = reference_stack(sink.url, speed=600, config={
-        "tiers": tiers, "misroute": {"security": "care"}, "ingest_delay_ms": 5})
+        "tiers": tiers, "misroute": {"security": "care"}, "ingest_delay_ms": 300})
     with httpx.Client(base_url=url, timeout=10) as http:
-        http.post("/events", json=event("ev-sec", "we pwn3d your servers lol"))
+        started = time.monotonic()
+        assert http.post("/events", json=event("ev-sec", "we pwn3d your servers lol")
+                         ).status_code == 202
+        assert time.monotonic() - started >= 0.3  # the added delay is a lower bound
         http.post("/events", json=event("ev-law", "my attorney will sue you"))
         sink.wait_for(lambda a: kinds(a, "ev-sec")[-1:] == ["close"] and len(kinds(a, "ev-law")))
         assert sink.of("ev-sec", "triage")[0]["route"] == "care"

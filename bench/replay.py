@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from load.launcher import free_port  # noqa: E402
+from load.platform import PlatformProcess  # noqa: E402
 from load.profile import load_profile  # noqa: E402
 from load.recorder import histogram_summary  # noqa: E402
 from load.replay import Target, run_replay  # noqa: E402
@@ -97,7 +98,7 @@ def events(n: int, rate: float) -> list[dict]:
              "author": {"handle": "@jdoe", "followers": 1340}, "labels": {}} for i in range(n)]
 
 
-def bare_locust(url: str, users: int, seconds: float) -> float:
+def bare_locust(url: str, users: int, seconds: float) -> dict[str, float]:
     """Requests/s of a plain closed-loop FastHttpUser hammering the sink."""
 
     class Bare(FastHttpUser):
@@ -121,9 +122,41 @@ def bare_locust(url: str, users: int, seconds: float) -> float:
     return {"rate": done / elapsed, "cpu_us": cpu / max(done, 1) * 1e6}
 
 
+PLATFORM_PROFILE = """
+name: platform-bench
+base_url: http://127.0.0.1:1
+path: /platform/actions
+body: '{"event_id": {{ event.id | json }}, "action": "reply", "route": "care", "tier": 1,
+  "priority": "p3", "agent": "a-01", "text": {{ event.text | json }}}'
+accept: [202]
+"""
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def platform_rate(tmp: Path, n: int, in_flight: int) -> dict:
+    """Actions/s the platform endpoint takes (each stamped and appended to actions.jsonl)."""
+    (tmp / "platform.yaml").write_text(PLATFORM_PROFILE)
+    actions = tmp / "actions.jsonl"
+    platform = PlatformProcess(actions, 1.0, None, port=0)
+    try:
+        cpu0 = process_cpu_s(platform.proc.pid)
+        result = replay_rate(platform.url, n, 1_000_000.0, max_in_flight=in_flight,
+                             profile_path=tmp / "platform.yaml")
+        result["server_cpu_us"] = (process_cpu_s(platform.proc.pid) - cpu0) / n * 1e6
+        result["stored"] = sum(1 for _ in actions.open("rb"))
+    finally:
+        platform.stop()
+    return result
+
+
 def replay_rate(url: str, n: int, rate: float, workers: int = 0,
-                max_in_flight: int = MAX_IN_FLIGHT) -> dict:
-    profile = load_profile(ROOT / "targets" / "reference.yaml", url)
+                max_in_flight: int = MAX_IN_FLIGHT, profile_path: Path | None = None) -> dict:
+    profile = load_profile(profile_path or ROOT / "targets" / "reference.yaml", url)
     plan = build_plan(events(n, rate), profile, 1.0)
     cpu0 = time.process_time()
     out = run_replay(plan, Target(profile.base_url, profile.accept), workers=workers,
@@ -184,6 +217,11 @@ def main() -> int:
                   f"{two['sent']:,} at {two['send_span_rate']:,.0f}/s, accepted "
                   f"{two['accepted']:,}, lag p99 {two['lag']['p99']:.2f} ms  "
                   f"held: {'yes' if held else 'NO'}", flush=True)
+            plat = platform_rate(Path(tmpdir), args.events, args.users)
+            print(f"platform endpoint: {plat['rate']:,.0f} actions/s taken "
+                  f"({plat['accepted']:,} of {args.events:,} accepted, {plat['stored']:,} in "
+                  f"actions.jsonl); its own CPU {plat['server_cpu_us']:.0f} us per action, "
+                  f"about {1e6 / plat['server_cpu_us']:,.0f} actions/s per core", flush=True)
         finally:
             sink.terminate()
             sink.wait()

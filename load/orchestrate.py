@@ -119,6 +119,8 @@ def _poll_cases(profile: CompiledProfile, base_url: str, events: list[dict[str, 
 
     def one(k: int) -> None:
         path = profile.poll_path({k2: v for k2, v in events[k].items() if k2 != "labels"})
+        if path is None:
+            return
         resp = user.client.get(path, name="poll")
         if resp.status_code in spec.accept:
             try:

@@ -11,9 +11,10 @@ oversized bodies get 413, malformed ones 400/422, a missing or wrong signature 4
 shared secret is set: header ``X-Drill-Signature: sha256=<hex HMAC-SHA256(secret, body)>``);
 all are counted by reason.
 
-It runs as its own process (``python -m load.platform``, a gevent WSGI server) so it keeps
-up at full volume without sharing a core with the sender; ``PlatformProcess`` starts it,
-tells it the run's start time, reads its counters and stops it.
+It runs as its own process (``python -m load.platform``: a raw ASGI app on uvicorn with uvloop
+and httptools, no gevent) so it keeps up at full volume without sharing a core with the
+sender; ``PlatformProcess`` starts it, tells it the run's start time, reads its counters and
+stops it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ SIGNATURE_HEADER = "X-Drill-Signature"
 CONTROL_HEADER = "X-Drill-Control"
 READY_PREFIX = "PLATFORM_READY "
 START_TIMEOUT_S = 20.0
+BACKLOG = 4096
 
 
 def platform_signature(secret: bytes, body: bytes) -> str:
@@ -61,7 +63,7 @@ def _load_ids(events: Path | None) -> frozenset[str]:
 
 
 class PlatformServer:
-    """The WSGI app and its counters; one instance per run."""
+    """The ASGI app and its counters; one instance per run."""
 
     def __init__(self, out: Path, speed: float, event_ids: frozenset[str],
                  secret: bytes | None, control_token: str) -> None:
@@ -81,15 +83,9 @@ class PlatformServer:
                 "answered": len(self.answered), "rejected": sum(self.rejected.values()),
                 "rejected_by_reason": dict(self.rejected), "start_wall": self.start_wall}
 
-    def _reply(self, start_response: Any, status: str, payload: Any) -> list[bytes]:
-        body = orjson.dumps(payload)
-        start_response(status, [("Content-Type", "application/json"),
-                                ("Content-Length", str(len(body)))])
-        return [body]
-
-    def _reject(self, start_response: Any, status: str, reason: str) -> list[bytes]:
+    def _reject(self, status: int, reason: str) -> tuple[int, Any]:
         self.rejected[reason] += 1
-        return self._reply(start_response, status, {"error": reason})
+        return status, {"error": reason}
 
     def _record(self, action: dict[str, Any], arrival: float) -> None:
         action["at"] = round((arrival - self.start_wall) * self.speed, 3)
@@ -102,82 +98,111 @@ class PlatformServer:
         self.fh.write(orjson.dumps(action) + b"\n")
         self.fh.flush()
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        arrival = time.time()
+    def handle(self, method: str, path: str, headers: dict[bytes, bytes], body: bytes | None,
+               arrival: float) -> tuple[int, Any]:
+        """One request -> (status, JSON payload); ``body`` None means it was too large."""
         try:
-            return self._handle(environ, start_response, arrival)
+            return self._handle(method, path, headers, body, arrival)
         except Exception as err:  # never crash on a request: count it and answer 400
-            return self._reject(start_response, "400 Bad Request", f"error:{type(err).__name__}")
+            return self._reject(400, f"error:{type(err).__name__}")
 
-    def _handle(self, environ: dict[str, Any], start_response: Any, arrival: float) -> list[bytes]:
-        path = environ.get("PATH_INFO", "")
-        method = environ.get("REQUEST_METHOD", "GET")
+    def _handle(self, method: str, path: str, headers: dict[bytes, bytes], body: bytes | None,
+                arrival: float) -> tuple[int, Any]:
         if path.startswith("/_drill/"):
-            return self._control(environ, start_response, path, method)
+            return self._control(method, path, headers, body)
         if path == "/health" and method == "GET":
-            return self._reply(start_response, "200 OK", {"ok": True})
+            return 200, {"ok": True}
         if path not in ("/platform/actions", "/2/tweets"):
-            return self._reject(start_response, "404 Not Found", "not_found")
+            return self._reject(404, "not_found")
         if method != "POST":
-            return self._reject(start_response, "405 Method Not Allowed", "method")
-        length = environ.get("CONTENT_LENGTH") or ""
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return self._reject(start_response, "413 Payload Too Large", "oversized")
-        body = environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
-            return self._reject(start_response, "413 Payload Too Large", "oversized")
+            return self._reject(405, "method")
+        if body is None:
+            return self._reject(413, "oversized")
         if self.secret is not None:
-            given = environ.get("HTTP_X_DRILL_SIGNATURE", "")
+            given = headers.get(b"x-drill-signature", b"").decode("latin-1")
             if not hmac.compare_digest(given, platform_signature(self.secret, body)):
-                return self._reject(start_response, "401 Unauthorized", "unauthorized")
+                return self._reject(401, "unauthorized")
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return self._reject(start_response, "400 Bad Request", "malformed")
+            return self._reject(400, "malformed")
         if not isinstance(data, dict):
-            return self._reject(start_response, "422 Unprocessable Entity", "malformed")
+            return self._reject(422, "malformed")
         if path == "/2/tweets":
-            return self._tweet(data, start_response, arrival)
+            return self._tweet(data, arrival)
         if data.get("action") not in ACTIONS or not isinstance(data.get("event_id"), str | None):
-            return self._reject(start_response, "422 Unprocessable Entity", "invalid")
+            return self._reject(422, "invalid")
         self._record(data, arrival)
-        return self._reply(start_response, "202 Accepted", {"ok": True})
+        return 202, {"ok": True}
 
-    def _tweet(self, data: dict[str, Any], start_response: Any, arrival: float) -> list[bytes]:
+    def _tweet(self, data: dict[str, Any], arrival: float) -> tuple[int, Any]:
         reply = data.get("reply")
         text = data.get("text")
         if not isinstance(text, str) or not (reply is None or isinstance(reply, dict)):
-            return self._reject(start_response, "422 Unprocessable Entity", "invalid")
+            return self._reject(422, "invalid")
         target = reply.get("in_reply_to_tweet_id") if reply else None
         action = {"event_id": str(target) if target is not None else None,
                   "action": "reply" if target is not None else "post",
                   "route": None, "tier": None, "priority": None,
                   "agent": data.get("agent"), "text": text, "source": "x-v2"}
         self._record(action, arrival)
-        tweet_id = f"pt-{self.actions:09d}"
-        return self._reply(start_response, "201 Created", {"data": {"id": tweet_id, "text": text}})
+        return 201, {"data": {"id": f"pt-{self.actions:09d}", "text": text}}
 
-    def _control(self, environ: dict[str, Any], start_response: Any, path: str,
-                 method: str) -> list[bytes]:
-        if environ.get("HTTP_X_DRILL_CONTROL") != self.control_token:
-            return self._reject(start_response, "403 Forbidden", "control")
-        if path == "/_drill/start" and method == "POST":
-            data = orjson.loads(environ["wsgi.input"].read(MAX_BODY_BYTES))
-            self.start_wall = float(data["start_wall"])
-        return self._reply(start_response, "200 OK", self.stats())
+    def _control(self, method: str, path: str, headers: dict[bytes, bytes],
+                 body: bytes | None) -> tuple[int, Any]:
+        if headers.get(b"x-drill-control", b"").decode("latin-1") != self.control_token:
+            return self._reject(403, "control")
+        if path == "/_drill/start" and method == "POST" and body:
+            self.start_wall = float(orjson.loads(body)["start_wall"])
+        return 200, self.stats()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """The ASGI app: reads at most MAX_BODY_BYTES, answers JSON."""
+        if scope["type"] != "http":
+            return
+        arrival = time.time()
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"")
+        body: bytes | None = b""
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            body = None
+        else:
+            chunks: list[bytes] = []
+            size = 0
+            more = True
+            while more:
+                message = await receive()
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+                if size > MAX_BODY_BYTES:
+                    body = None
+                    break
+            if body is not None:
+                body = b"".join(chunks)
+        status, payload = self.handle(scope["method"], scope["path"], headers, body, arrival)
+        data = orjson.dumps(payload)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(data)).encode())]})
+        await send({"type": "http.response.body", "body": data})
 
 
 def serve(host: str, port: int, app: PlatformServer) -> None:
-    """Serve forever with gevent (imported here: only this process is patched)."""
-    from gevent import monkey
+    """Serve until terminated: uvicorn (uvloop + httptools when installed) on one socket."""
+    import socket
 
-    monkey.patch_all()
-    from gevent.pywsgi import WSGIServer
+    import uvicorn
 
-    server = WSGIServer((host, port), app, log=None, error_log=None, backlog=2048)
-    server.init_socket()
-    print(f"{READY_PREFIX}{server.server_port}", flush=True)
-    server.serve_forever()
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(BACKLOG)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            server_header=False, date_header=False, backlog=BACKLOG)
+    print(f"{READY_PREFIX}{sock.getsockname()[1]}", flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 class PlatformProcess:

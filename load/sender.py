@@ -89,8 +89,8 @@ class Sender:
         self.sent += 1
         self.recent_lags_ms.append((start - self._offs[k]) * 1000.0)
         req = self._reqs[k]
-        resp = self._request(req.method, req.path, name=self._name, data=req.body,
-                             headers=req.headers)
+        resp = self._request(req.method, req.path, name=self._name,
+                             data=req.body, headers=req.headers)  # type: ignore[arg-type]
         self._done[k] = time.monotonic() - self._mono0
         code = resp.status_code
         if not code:

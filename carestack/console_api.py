@@ -1,6 +1,7 @@
 """The agent console's JSON API: a human trainee works the same queue as the simulated agents.
 
-Routes (all JSON): ``GET /api/queue`` (queued cases, p1 first, FIFO within);
+Routes (all JSON): ``GET /api/queue?agent=NAME`` (queued cases, p1 first, FIFO within,
+and ``mine``: the cases NAME has open);
 ``POST /api/cases/{event_id}/claim|reply|escalate|close`` with ``{"agent": name, "text"?}``.
 Replies, escalations and closes are posted to the platform exactly like the simulated
 agents' actions, with the trainee's name as ``agent``. A reply or escalation on a queued
@@ -36,7 +37,10 @@ def _summary(case: Case) -> dict[str, Any]:
 
 async def queue(request: Request, stack: Stack) -> Response:
     cases = stack.dispatcher.queued(QUEUE_LIMIT)
-    return json_response({"cases": [_summary(c) for c in cases],
+    agent = request.query_params.get("agent")
+    mine = [_summary(c) for c in stack.cases.values()
+            if agent and c.status == "open" and c.agent == agent][:QUEUE_LIMIT]
+    return json_response({"cases": [_summary(c) for c in cases], "mine": mine,
                           "depth": stack.dispatcher.depth(), "agents": stack.agents.stats()})
 
 

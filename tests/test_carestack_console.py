@@ -44,6 +44,7 @@ def test_trainee_replies_and_escalates_in_the_console(reference_stack, carestack
             page.locator("#queue tr.case", has_text="add a bag").click()
             expect(page.locator("#case-text")).to_have_text("how do I add a bag to my booking?")
             expect(page.locator("#case-meta")).to_contain_text("Trainee Tess")
+            expect(page.locator("#mine tr.case")).to_have_count(1)  # claimed: listed as mine
             page.fill("#reply-text", "Hi Pat, you can add a bag under Manage booking.")
             page.click("#reply")
             expect(page.locator("#status")).to_contain_text("reply sent")

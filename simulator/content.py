@@ -24,6 +24,7 @@ from simulator.content_templates import (
     EXTRAS,
     OPENERS,
     QUOTE_COMMENTS,
+    TAILS,
     TOPICS,
 )
 from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, LONG_CHANNELS, PRIVATE_CHANNELS
@@ -43,7 +44,7 @@ def _typo(text: str, r: int) -> str:
     words = text.split(" ")
     j = r % len(words)
     w = words[j]
-    if len(w) > 4 and w.isalpha():
+    if len(w) > 4 and w.isalpha() and w.islower():  # never misspell names
         k = 1 + (r >> 4) % (len(w) - 2)
         words[j] = w[:k] + w[k + 1] + w[k] + w[k + 2 :]
     return " ".join(words)
@@ -149,19 +150,21 @@ def render_texts(
             parts = [s for s in (opener, core, extra if ch not in _SHORT else "", closer) if s]
             body = " ".join(parts)
             if ch in _SHORT:
+                if (r[4] >> 24) % 3 == 0:
+                    body = f"{body} {TAILS[(r[4] >> 26) % len(TAILS)].format(**fill)}"
+                body = _abbreviate(body, r[10] >> 6)
+                if r[9] % 4 == 0:
+                    body = _typo(body, r[9] >> 3)
+                if em == "angry" and r[8] % 5 == 0:
+                    body = body.upper()
                 if k == _KIND_REPLY and par >= 0:
                     body = f"{handles[par]} {body}"
                 elif r[11] % 4 and ch not in PRIVATE_CHANNELS:
                     body = f"{brand_handle} {body}"
                 if r[11] % 5 == 0 and tags and ch not in PRIVATE_CHANNELS:
                     body = f"{body} {tags[(r[11] >> 3) % len(tags)]}"
-                body = _abbreviate(body, r[10] >> 6)
-                if r[9] % 4 == 0:
-                    body = _typo(body, r[9] >> 3)
-                if em == "angry" and r[8] % 5 == 0:
-                    body = body.upper()
             if k == _KIND_QUOTE and par >= 0:
-                quip = QUOTE_COMMENTS[r[6] % len(QUOTE_COMMENTS)]
+                quip = QUOTE_COMMENTS[r[6] % len(QUOTE_COMMENTS)].format(**fill)
                 body = f"{quip} {body}"
         if ch in _SHORT and len(body) > TWEET_LIMIT:
             body = body[: TWEET_LIMIT - 3] + "..."

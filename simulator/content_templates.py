@@ -8,6 +8,7 @@ from __future__ import annotations
 
 __all__ = [
     "ABBREVIATIONS",
+    "TAILS",
     "CLOSERS",
     "CORES",
     "EMAIL_CLOSINGS",
@@ -27,7 +28,7 @@ CORES: dict[str, tuple[str, ...]] = {
         "booking {ref} is stuck because of {topic}. Unacceptable.",
         "nobody at {b} seems to care that {topic}.",
         "paid {amt} for the {p} and got {topic} in return.",
-        "third day in a row: {topic}. Sort it out.",
+        "day {n} in a row: {topic}. Sort it out.",
         "on hold for {mins} min about {topic} and then the line dropped.",
         "the {p} keeps failing, {topic}, and support just sends the same link.",
         "I was charged twice ({amt}) and {topic}.",
@@ -39,11 +40,11 @@ CORES: dict[str, tuple[str, ...]] = {
         "is there a way to keep my fare for booking {ref} if {topic}?",
         "will I be refunded the {amt} if {topic}?",
         "what should I do about booking {ref}, {topic}?",
-        "how long until the {p} works again?",
+        "how long until the {p} works again? Tried {n} times.",
         "any update on {topic}? Flying to {city} on {day}.",
         "do I need to rebook or will {b} contact me about {ref}?",
         "who do I talk to about {topic}? It has been {mins} minutes.",
-        "is the {p} down for everyone or just me?",
+        "is the {p} down for everyone or just me? {city} here.",
     ),
     "praise": (
         "shoutout to the {b} crew on the {city} flight, lovely people.",
@@ -52,17 +53,17 @@ CORES: dict[str, tuple[str, ...]] = {
         "best {p} experience I have had in years, thanks {b}.",
         "{b} staff at the {city} desk went above and beyond today.",
         "smooth trip to {city}, the {p} worked perfectly.",
-        "really impressed with how fast {b} answered me.",
+        "really impressed, {b} answered me in {n} minutes.",
     ),
     "noise": (
         "drove past the {b} office in {city} today, huge building.",
         "watching {b} planes land at {city} with a coffee, never gets old.",
-        "my cousin used to work at {b}, fun fact.",
-        "that {b} advert with the dog is on again lol.",
+        "my cousin worked at {b} for {n} years, fun fact.",
+        "that {b} advert with the dog is on again, {n}th time today lol.",
         "the {b} logo on that billboard in {city} is huge.",
         "saw a {b} plane painted in the old colours on {day}.",
-        "random thought: the {b} hold music is a banger.",
-        "{b} trending again, wonder why.",
+        "random thought: the {b} hold music is a banger, {mins} minutes of it.",
+        "{b} trending again in {city}, wonder why.",
     ),
     "purchase_intent": (
         "I wish {b} flew direct to {city}.",
@@ -74,19 +75,19 @@ CORES: dict[str, tuple[str, ...]] = {
     ),
     "hidden_help": (
         "how long does a refund usually take to reach an account? booking {ref}.",
-        "is it possible to change a booking if someone is in hospital?",
+        "is it possible to change booking {ref} if someone is in hospital?",
         "can someone else travel on my ticket {ref}? I can't leave the house right now.",
         "what happens to a booking if the person who made it passed away?",
         "my mum is stuck at {city} airport with no money, can the {p} be used for a hotel?",
         "do you keep wheelchairs at the {city} gate? asking for my dad, he fell on {day}.",
-        "quick question, is there a number to call if I can't get home tonight?",
+        "quick question, is there a number to call if I can't get home from {city} tonight?",
         "can a refund of {amt} go to a different card? mine was blocked and rent is due.",
     ),
     "legal_threat": (
         "my lawyer will be in touch about {topic}.",
         "see you in small claims court over booking {ref}.",
         "this is a breach of consumer law, {topic}. Expect a formal complaint.",
-        "I am joining the class action over {topic}.",
+        "I am joining the class action over {topic}, {n} of us so far.",
         "formal notice: I will sue {b} for the {amt} I lost because {topic}.",
         "reported {b} to the regulator, {topic} is illegal.",
     ),
@@ -108,7 +109,7 @@ CORES: dict[str, tuple[str, ...]] = {
     ),
     "media_inquiry": (
         "reporter at the {city} Herald here, can {b} comment on {topic}? Deadline {day}.",
-        "journalist covering {topic}, please DM a press contact.",
+        "journalist covering {topic} for a {city} paper, please DM a press contact.",
         "we are running a story on {topic} tonight, does {b} have a statement?",
         "producer at a news desk, looking to speak to {b} about {topic}.",
     ),
@@ -156,7 +157,41 @@ CLOSERS: dict[str, tuple[str, ...]] = {
 
 EMAIL_GREETINGS = ("Hello {b} team,", "Dear {b},", "Hi there,", "To whom it may concern,")
 EMAIL_CLOSINGS = ("Regards", "Kind regards", "Thanks", "Best", "Sincerely")
-QUOTE_COMMENTS = ("This.", "Same here.", "Same.", "+1", "Me too", "lol", "Yep.", "100%")
+QUOTE_COMMENTS = (
+    "This.",
+    "Same here.",
+    "Same.",
+    "+1",
+    "Me too",
+    "lol",
+    "Yep.",
+    "100%",
+    "Exactly.",
+    "Not just you.",
+    "Same in {city}.",
+    "{n} of us now.",
+    "Happening to me too.",
+)
+
+# Appended to some short posts; picked independently of the rest, so they multiply variety.
+TAILS = (
+    "smh",
+    "tbh",
+    "fr",
+    "rn",
+    "(day {n})",
+    "#help",
+    "...",
+    "again",
+    "lol",
+    "ffs",
+    "pls",
+    "{mins} min and counting",
+    "anyone?",
+    "update?",
+    "via {city}",
+    "ugh",
+)
 
 TOPICS: dict[str, tuple[str, ...]] = {
     "complaint": (

@@ -15,7 +15,7 @@ calls ``follow_up(index)`` when a journey complaint is abandoned.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import numpy as np
 import simpy
@@ -131,7 +131,7 @@ class Crowd:
         stop: float,
         peak: float,
         accept: Callable[[np.ndarray], np.ndarray] | None,
-    ):  # type: ignore[no-untyped-def]
+    ) -> Generator[simpy.Event, None, None]:
         env, rng = self.env, self.rng
         if peak <= 0 or stop <= start:
             return
@@ -157,7 +157,7 @@ class Crowd:
             if self.on_post is not None:
                 self.env.process(self._play(len(self._batches) - 1, 0))
 
-    def _play(self, bid: int, first: int):  # type: ignore[no-untyped-def]
+    def _play(self, bid: int, first: int) -> Generator[simpy.Event, None, None]:
         env = self.env
         times = self._batches[bid].t.tolist()
         for row in range(first, len(times)):
@@ -263,7 +263,9 @@ def generate(
     return crowd.table()
 
 
-def _progress(env: simpy.Environment, crowd: Crowd, end: float, report: ProgressFn):  # type: ignore[no-untyped-def]
+def _progress(
+    env: simpy.Environment, crowd: Crowd, end: float, report: ProgressFn
+) -> Generator[simpy.Event, None, None]:
     step = end / PROGRESS_STEPS
     while env.now + step < end:
         yield env.timeout(step)

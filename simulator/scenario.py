@@ -8,6 +8,7 @@ Unknown keys are errors. See docs/scenarios.md for the field reference.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -60,7 +61,7 @@ MIX_TOLERANCE = 0.01
 _SLUG = r"^[a-z0-9][a-z0-9_.-]*$"
 
 
-def _mix(known: tuple[str, ...], what: str):  # type: ignore[no-untyped-def]
+def _mix(known: tuple[str, ...], what: str) -> Callable[[dict[str, float]], dict[str, float]]:
     """Validator for ``{name: share}`` mixes: known names, shares >= 0, summing to 1."""
 
     def check(value: dict[str, float]) -> dict[str, float]:

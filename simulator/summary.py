@@ -10,6 +10,7 @@ included (they depend on who answers).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,7 +40,9 @@ class Summary:
     peak_at: float  # seconds from start (bin start)
 
 
-def _cascade(mu_spread: np.ndarray, n: float, cdf, dt: float) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _cascade(
+    mu_spread: np.ndarray, n: float, cdf: Callable[[np.ndarray], np.ndarray], dt: float
+) -> np.ndarray:
     """Expected children per bin, given spreading exogenous posts per bin."""
     k = len(mu_spread)
     edges = np.arange(k + 1) * dt

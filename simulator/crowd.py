@@ -38,35 +38,83 @@ ProgressFn = Callable[[int, float, float], None]
 
 
 class Post:
-    """A read-only view of one emitted post, for the care-team model."""
+    """A read-only view of one emitted post (with its ground-truth labels), for the team model."""
 
     __slots__ = ("_b", "_r", "index")
 
     def __init__(self, index: int, batch: Batch, row: int) -> None:
         self.index, self._b, self._r = index, batch, row
 
-    def __getattr__(self, name: str) -> object:
-        b, r = self._b, self._r
-        if name == "t":
-            return float(b.t[r])
-        if name in ("channel", "kind", "intent", "emotion"):
-            pool = {"channel": CHANNELS, "kind": KINDS, "intent": INTENTS, "emotion": EMOTIONS}
-            return pool[name][int(getattr(b, name)[r])]
-        if name == "priority":
-            p = int(b.priority[r])
-            return PRIORITIES[p - 1] if p else None
-        if name == "route":
-            return b.routes[int(b.route[r])]
-        if name in ("tier", "followers", "customer", "incident", "journey"):
-            return int(getattr(b, name)[r])
-        if name == "segment":
-            return SEGMENTS[int(b.segment[r])]
-        if name == "respond":
-            return bool(b.respond[r])
-        if name == "respond_within_s":
-            v = float(b.respond_within_s[r])
-            return None if v != v else v
-        raise AttributeError(name)
+    @property
+    def t(self) -> float:
+        return float(self._b.t[self._r])
+
+    @property
+    def channel(self) -> str:
+        return CHANNELS[int(self._b.channel[self._r])]
+
+    @property
+    def kind(self) -> str:
+        return KINDS[int(self._b.kind[self._r])]
+
+    @property
+    def intent(self) -> str:
+        return INTENTS[int(self._b.intent[self._r])]
+
+    @property
+    def emotion(self) -> str:
+        return EMOTIONS[int(self._b.emotion[self._r])]
+
+    @property
+    def route(self) -> str:
+        return self._b.routes[int(self._b.route[self._r])]
+
+    @property
+    def tier(self) -> int:
+        return int(self._b.tier[self._r])
+
+    @property
+    def priority(self) -> str | None:
+        """``p1``..``p4``, or None when no answer is needed."""
+        p = int(self._b.priority[self._r])
+        return PRIORITIES[p - 1] if p else None
+
+    @property
+    def priority_level(self) -> int:
+        """1..4 for p1..p4, 0 when no answer is needed."""
+        return int(self._b.priority[self._r])
+
+    @property
+    def respond(self) -> bool:
+        return bool(self._b.respond[self._r])
+
+    @property
+    def respond_within_s(self) -> float | None:
+        v = float(self._b.respond_within_s[self._r])
+        return None if v != v else v
+
+    @property
+    def followers(self) -> int:
+        return int(self._b.followers[self._r])
+
+    @property
+    def segment(self) -> str:
+        return SEGMENTS[int(self._b.segment[self._r])]
+
+    @property
+    def customer(self) -> int:
+        """Customer number (``C-%06d``), -1 for anonymous posters."""
+        return int(self._b.customer[self._r])
+
+    @property
+    def incident(self) -> int:
+        """Index into ``scenario.incidents``, -1 for baseline posts."""
+        return int(self._b.incident[self._r])
+
+    @property
+    def journey(self) -> int:
+        """Journey step (0 = first post), -1 when not on a journey."""
+        return int(self._b.journey[self._r])
 
 
 class Crowd:

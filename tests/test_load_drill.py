@@ -28,7 +28,7 @@ def lines(path: Path) -> list[dict]:
 
 def test_drill_starts_the_reference_stack_and_records_everything(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    done = drill("-o", str(out), "--speed", "60", "--platform-port", "0", "--grace", "5m")
+    done = drill("-o", str(out), "--speed", "120", "--platform-port", "0", "--grace", "3m")
     assert done.returncode == 0, done.stderr
     assert f"report: {out / 'report.html'}" in done.stdout
     events = lines(out / "events.jsonl")
@@ -36,10 +36,10 @@ def test_drill_starts_the_reference_stack_and_records_everything(tmp_path: Path)
     c = replay["counts"]
     assert c["generated"] == len(events) > 0
     assert c["accepted"] == len(events) and c["failed"] == 0 and c["unsent"] == 0
-    assert replay["speed"] == 60.0 and replay["target"]["profile"] == "reference"
+    assert replay["speed"] == 120.0 and replay["target"]["profile"] == "reference"
     with np.load(out / "sends.npz") as sends:
         intended = sends["intended_s"]
-        assert np.allclose(intended, np.array([e["t"] for e in events]) / 60.0)
+        assert np.allclose(intended, np.array([e["t"] for e in events]) / 120.0)
         assert np.all(sends["status"] == 202)
     # the stack's agents answered through the platform endpoint, stamped in scenario time
     actions = lines(out / "actions.jsonl")

@@ -90,16 +90,29 @@ BAD_INPUT = [
 ]
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PlatformProcess, Path]]:
+    tmp = tmp_path_factory.mktemp("platform")
+    proc = PlatformProcess(tmp / "actions.jsonl", SPEED, _events(tmp), port=0)
+    yield proc, tmp / "actions.jsonl"
+    proc.stop()
+
+
 @pytest.mark.parametrize(("path", "body", "code", "reason"), BAD_INPUT)
-def test_bad_input_gets_4xx_and_is_counted(platform: PlatformProcess, tmp_path: Path, path: str,
+def test_bad_input_gets_4xx_and_is_counted(shared: tuple[PlatformProcess, Path], path: str,
                                            body: bytes, code: int, reason: str) -> None:
+    platform, actions = shared
+    before = platform.stats()
+    stored = len(_actions(actions))
     assert _post(platform.url + path, body)[0] == code
-    stats = platform.stats()
-    assert stats["rejected_by_reason"] == {reason: 1} and stats["actions"] == 0
-    assert _actions(tmp_path / "actions.jsonl") == []
+    after = platform.stats()
+    assert after["rejected"] == before["rejected"] + 1
+    assert after["rejected_by_reason"][reason] == before["rejected_by_reason"].get(reason, 0) + 1
+    assert after["actions"] == before["actions"] and len(_actions(actions)) == stored
     # and it keeps serving
     ok = orjson.dumps({"event_id": "ev-000002", "action": "triage"})
     assert _post(platform.url + "/platform/actions", ok)[0] == 202
+    assert len(_actions(actions)) == stored + 1
 
 
 def test_shared_secret_requires_a_valid_signature(tmp_path: Path) -> None:

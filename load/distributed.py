@@ -28,7 +28,7 @@ from locust.env import Environment
 
 from load.launcher import free_port
 from load.recorder import SendLog, build_histograms, merge_encoded
-from load.replay import UI_PORT, ReplayOutcome, Target
+from load.replay import ReplayOutcome, Target, start_web_ui
 from load.schedule import Plan
 from load.sender import Sender
 
@@ -68,7 +68,7 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
     env = Environment(user_classes=[])
     port = port or free_port(bind if bind not in ("*", "0.0.0.0") else "127.0.0.1")
     runner = env.create_master_runner(master_bind_host=bind, master_bind_port=port)
-    web = env.create_web_ui("127.0.0.1", UI_PORT) if ui else None
+    web = start_web_ui(env) if ui else None
     state = _MasterState()
     state.expected = workers + remote_workers
 

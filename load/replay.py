@@ -11,6 +11,7 @@ marked partial.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from load.recorder import SendLog, build_histograms
 from load.schedule import Plan
 from load.sender import MAX_IN_FLIGHT, REQUEST_TIMEOUT_S, Sender
 
-__all__ = ["ReplayOutcome", "Target", "run_replay", "START_LEAD_S", "UI_PORT"]
+__all__ = ["START_LEAD_S", "UI_PORT", "ReplayOutcome", "Target", "run_replay", "start_web_ui"]
 
 START_LEAD_S = 0.3
 PROGRESS_INTERVAL_S = 1.0
@@ -55,6 +56,18 @@ class ReplayOutcome:
     stopped_reason: str | None = None
     captured: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     locust_stats: dict[str, Any] = field(default_factory=dict)
+
+
+def start_web_ui(env: Environment) -> Any:
+    """Locust's web UI on 127.0.0.1:UI_PORT.
+
+    Its index page re-parses ``sys.argv`` with Locust's own parser (and exits on our flags),
+    so the drill's arguments are cleared first; the drill recorded its command line already.
+    """
+    del sys.argv[1:]
+    web = env.create_web_ui("127.0.0.1", UI_PORT)
+    print(f"Locust web UI: http://127.0.0.1:{UI_PORT}", file=sys.stderr, flush=True)
+    return web
 
 
 def _locust_totals(env: Environment) -> dict[str, Any]:
@@ -87,7 +100,7 @@ def run_replay(plan: Plan, target: Target, *, workers: int = 0, stop: Event | No
                           on_start=on_start)
     env = Environment(user_classes=[])
     env.create_local_runner()
-    web = env.create_web_ui("127.0.0.1", UI_PORT) if ui else None
+    web = start_web_ui(env) if ui else None
     sender = Sender(env, target.base_url, plan, target.accept, max_in_flight, target.capture)
     start_wall = time.time() + START_LEAD_S
     if on_start is not None:

@@ -1,18 +1,32 @@
 """Benchmark: a 24-hour, ~200,000-post storm against a 100-agent team (DESIGN.md section 12).
 
-Target: crowd + team + staffing plan in at most 20 s. Prints the ratio of the coupled run's
-SimPy time to a bare SimPy loop scheduling the same number of events, measured in this run.
-Run: ``.venv/bin/python bench/simulate.py``.
+Target: crowd + team + staffing plan in at most 20 s. Times, each as CPU seconds
+(``time.process_time``, fair on a shared machine) and wall seconds:
+
+- ``crowd``: the storm generator alone in streaming mode (one SimPy event per post, a no-op
+  ``on_post``), the way ``simulate`` drives it;
+- ``team``: the care-team model alone, fed the coupled run's posts by ``simulator.team.feed``;
+- ``crowd+team``: the coupled run (``simulator.simulate.simulate``), what the target counts;
+- ``staffing plan``: ``simulator.simulate.plan`` on that run (one replication).
+
+Each SimPy part is also given as a ratio to a bare SimPy loop scheduling the same number of
+events, measured in this run. Run: ``.venv/bin/python bench/simulate.py``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import simpy
 
-from simulator.scenario import parse_scenario
+from simulator.crowd import Crowd
+from simulator.events import EventTable
+from simulator.scenario import Scenario, parse_scenario
 from simulator.simulate import plan, simulate
+from simulator.team import TeamModel, feed
 
 TARGET_S = 20.0
 SCENARIO = {
@@ -61,8 +75,26 @@ SCENARIO = {
 }
 
 
-def bare_loop(events: int) -> float:
-    """Seconds for a bare SimPy process scheduling ``events`` timeouts."""
+class Timed:
+    """CPU and wall seconds of one call, and its result."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        c0, w0 = time.process_time(), time.perf_counter()
+        self.value = fn()
+        self.cpu = time.process_time() - c0
+        self.wall = time.perf_counter() - w0
+
+    def __str__(self) -> str:
+        return f"cpu {self.cpu:6.2f} s  wall {self.wall:6.2f} s"
+
+
+def scheduled(env: simpy.Environment) -> int:
+    """SimPy events scheduled so far in ``env`` (its event counter)."""
+    return next(env._eid) if hasattr(env, "_eid") else 0
+
+
+def bare_loop(events: int) -> Timed:
+    """A bare SimPy process scheduling ``events`` timeouts."""
     env = simpy.Environment()
 
     def proc():  # type: ignore[no-untyped-def]
@@ -70,30 +102,57 @@ def bare_loop(events: int) -> float:
             yield env.timeout(1.0)
 
     env.process(proc())
-    t0 = time.perf_counter()
-    env.run()
-    return time.perf_counter() - t0
+    return Timed(env.run)
+
+
+def crowd_alone(scenario: Scenario) -> tuple[int, int]:
+    """Posts and SimPy events of the crowd alone in streaming mode (no team, no reposts)."""
+    env = simpy.Environment()
+    rng = np.random.default_rng(scenario.seed).spawn(2)[0]  # the coupled run's crowd stream
+    crowd = Crowd(env, scenario, rng, on_post=lambda _i: None, auto_journeys=False)
+    crowd.start()
+    env.run(until=scenario.duration)
+    return len(crowd), scheduled(env)
+
+
+def team_alone(scenario: Scenario, events: EventTable) -> int:
+    """SimPy events of the team alone, fed ``events`` (no abandonment reposts)."""
+    env = simpy.Environment()
+    rng = np.random.default_rng(scenario.seed).spawn(2)[1]
+    model = TeamModel(env, scenario.team, rng, record_actions=True)
+    routes = [events.routes[int(r)] if r >= 0 else "none" for r in events.route.tolist()]
+    prio = np.where(events.priority > 0, events.priority, 4)
+    feed(env, model, events.t, routes, events.tier, prio, events.respond)
+    env.run(until=scenario.duration)
+    return scheduled(env)
+
+
+def ratio(part: Timed, bare: Timed) -> str:
+    return f"cpu {part.cpu / bare.cpu:5.1f}x  wall {part.wall / bare.wall:5.1f}x"
 
 
 def main() -> None:
     scenario = parse_scenario(SCENARIO, "bench-24h")
-    t0 = time.perf_counter()
-    result = simulate(scenario, record_actions=True)
-    t_sim = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    staffing = plan(scenario, replications=1, first=result)
-    t_plan = time.perf_counter() - t1
-    total = t_sim + t_plan
-    t_bare = bare_loop(result.sim_events)
+    crowd = Timed(lambda: crowd_alone(scenario))
+    coupled = Timed(lambda: simulate(scenario, record_actions=True))
+    result = coupled.value
+    team = Timed(lambda: team_alone(scenario, result.events))
+    staffing = Timed(lambda: plan(scenario, replications=1, first=result))
+    total_cpu, total_wall = coupled.cpu + staffing.cpu, coupled.wall + staffing.wall
+    bare = {n: bare_loop(n) for n in (crowd.value[1], team.value, result.sim_events)}
     agents = sum(s.agents for t in scenario.team.tiers for s in t.shifts)
     print(f"posts: {len(result.events):,}  agents: {agents}  abandoned: {result.abandoned:,}  "
-          f"reposts: {result.reposts:,}  actions: {len(result.team.actions):,}")
-    print(f"simpy events scheduled: {result.sim_events:,}")
-    print(f"crowd + team: {t_sim:.2f} s   staffing plan: {t_plan:.2f} s   total: {total:.2f} s "
-          f"(target <= {TARGET_S:g} s: {'met' if total <= TARGET_S else 'MISSED'})")
-    print(f"bare SimPy loop, same event count: {t_bare:.2f} s   "
-          f"ratio crowd+team / bare: {t_sim / t_bare:.2f}x")
-    print(f"shortfall windows: {len(staffing.shortfalls)}")
+          f"reposts: {result.reposts:,}  actions: {len(result.team.actions):,}  "
+          f"shortfall windows: {len(staffing.value.shortfalls)}")
+    print(f"{'part':<15}{'time':<30}{'simpy events':>13}   ratio to a bare SimPy loop")
+    for name, part, n in (("crowd", crowd, crowd.value[1]), ("team", team, team.value),
+                          ("crowd+team", coupled, result.sim_events)):
+        print(f"{name:<15}{part!s:<30}{n:>13,}   {ratio(part, bare[n])}"
+              f"  (bare: {bare[n]})")
+    print(f"{'staffing plan':<15}{staffing!s:<30}")
+    verdict = "met" if total_cpu <= TARGET_S else "MISSED"
+    print(f"{'total':<15}cpu {total_cpu:6.2f} s  wall {total_wall:6.2f} s   "
+          f"(crowd+team + staffing plan; target <= {TARGET_S:g} s CPU: {verdict})")
 
 
 if __name__ == "__main__":

@@ -2,10 +2,18 @@
 
 The same rules as one tier of ``simulator.team`` (priority then FIFO, an agent leaving at a
 staffing cut finishes the case in hand, customers abandon after their patience), written as
-a plain event loop over heaps so the state can be copied at an interval boundary and the
-next interval tried with several agent counts (common random numbers: every candidate sees
-the same arrivals, handle times and patience). Abandonment is resolved lazily when an agent
-would pick the post up, which gives the same outcomes as scheduling it.
+a plain event loop so the state can be copied at an interval boundary and the next interval
+tried with several agent counts (common random numbers: every candidate sees the same
+arrivals, handle times and patience). Abandonment is resolved lazily when an agent would
+pick the post up, which gives the same outcomes as scheduling it.
+
+Why it is cheap to copy: priority-then-FIFO is one FIFO per priority, and a post is only
+ever taken from the head of its FIFO. Every post fed is appended to its priority's log (a
+post served at once is appended and consumed: an idle agent means every FIFO is empty), so
+copies of one state fed the same posts append the same items. The logs are therefore shared
+between copies, append-only, and a state is its agents' finish times plus a head and a tail
+position per priority: copying it costs O(agents + priorities), however long the backlog
+(a storm's unanswered noise can reach tens of thousands of posts).
 """
 
 from __future__ import annotations
@@ -16,7 +24,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Arrivals", "QueueState", "run_interval"]
+__all__ = ["Arrivals", "Post", "QueueState", "run_interval"]
+
+MAX_PRIORITY = 63  # priorities are small non-negative ints (p1..p4, 5 for noise)
+
+# (arrived at, priority, needs an answer, handle time, patience)
+Post = tuple[float, int, bool, float, float]
 
 
 @dataclass(frozen=True)
@@ -29,7 +42,7 @@ class Arrivals:
     handle: np.ndarray
     patience: np.ndarray
 
-    def window(self, start: float, end: float) -> list[tuple[float, int, bool, float, float]]:
+    def window(self, start: float, end: float) -> list[Post]:
         """The posts arriving in ``[start, end)`` as plain tuples for the event loop."""
         lo, hi = np.searchsorted(self.t, [start, end], side="left")
         return list(
@@ -46,25 +59,86 @@ class Arrivals:
 
 @dataclass
 class QueueState:
-    """Agents' finish times (heap) and the waiting posts (heap), at time ``now``."""
+    """Agents' finish times (heap) and the waiting posts, at time ``now``.
+
+    The posts waiting at priority ``p`` are ``logs[p][heads[p]:tails[p]]`` (abandoners
+    included until an agent reaches them). ``logs`` is shared with copies (module docstring).
+    """
 
     now: float = 0.0
     busy: list[float] = field(default_factory=list)
-    # (priority, arrival order, arrived at, abandons at, handle time, scored 0/1)
-    queue: list[tuple[int, int, float, float, float, int]] = field(default_factory=list)
-    seq: int = 0
+    heads: list[int] = field(default_factory=list)
+    tails: list[int] = field(default_factory=list)
+    logs: list[list[Post]] = field(default_factory=list)
 
     def copy(self) -> QueueState:
-        return QueueState(self.now, list(self.busy), list(self.queue), self.seq)
+        """An independent state (the logs are shared, append-only)."""
+        return QueueState(self.now, list(self.busy), list(self.heads), list(self.tails), self.logs)
 
     def backlog(self) -> int:
         """Posts waiting now that have not yet abandoned."""
-        return sum(1 for q in self.queue if q[3] >= self.now)
+        now = self.now
+        return sum(
+            1
+            for p, log in enumerate(self.logs)
+            for post in log[self._at(self.heads, p) : self._at(self.tails, p)]
+            if post[0] + post[4] >= now
+        )
+
+    @staticmethod
+    def _at(xs: list[int], p: int) -> int:
+        return xs[p] if p < len(xs) else 0
+
+    def _append(self, post: Post, marks: list[int]) -> None:
+        """Queue ``post`` at the tail of its priority's FIFO (shared log when it agrees)."""
+        p = post[1]
+        if not 0 <= p <= MAX_PRIORITY:
+            raise ValueError(f"priority must be in 0..{MAX_PRIORITY}, got {p}")
+        logs, heads, tails = self.logs, self.heads, self.tails
+        while len(logs) <= p:
+            logs.append([])
+        while len(tails) < len(logs):
+            heads.append(0)
+            tails.append(0)
+            marks.append(0)
+        log, t = logs[p], tails[p]
+        if t == len(log):
+            log.append(post)
+        elif log[t] is not post and log[t] != post:
+            self._diverge(marks)
+            self.logs[p].append(post)
+        tails[p] += 1
+
+    def _diverge(self, marks: list[int]) -> None:
+        """This state was fed other posts than a copy sharing its logs: take private logs."""
+        heads, tails = self.heads, self.tails
+        self.logs = [log[heads[p] : tails[p]] for p, log in enumerate(self.logs[: len(tails)])]
+        for p in range(len(tails)):
+            marks[p] = max(0, marks[p] - heads[p])
+            tails[p] -= heads[p]
+            heads[p] = 0
+
+    def _pop(self, now: float) -> Post | None:
+        """Take the next post still waiting at ``now`` (``run_interval`` inlines this)."""
+        logs, heads, tails = self.logs, self.heads, self.tails
+        for p in range(len(tails)):
+            h, t = heads[p], tails[p]
+            if h == t:
+                continue
+            log = logs[p]
+            while h < t:
+                post = log[h]
+                h += 1
+                if post[0] + post[4] >= now:
+                    heads[p] = h
+                    return post
+            heads[p] = h
+        return None
 
 
 def run_interval(
     state: QueueState,
-    posts: list[tuple[float, int, bool, float, float]],
+    posts: list[Post],
     agents: int,
     end: float,
     within_s: float,
@@ -77,53 +151,75 @@ def run_interval(
     ``(hits, counted)``: posts needing an answer started within ``within_s``, and how many
     needed one. ``state`` is modified in place (copy it first to try a candidate).
     """
-    busy, queue = state.busy, state.queue
+    # The hot loop: FIFO appends and pops are inlined (QueueState._append/_pop are the
+    # slow paths) because this runs once per post per candidate agent count.
+    busy = state.busy
+    push, pop = heapq.heappush, heapq.heappop
+    marks = list(state.tails)  # where this call's posts start in each FIFO's log
     hits = counted = 0
     limit = end + within_s if score else end
     i, n = 0, len(posts)
-    # agents newly on duty take waiting posts at once
+    # agents newly on duty take waiting posts at once (none of them is fresh)
     now = state.now
-    while len(busy) < agents and queue:
-        h = _pop_valid(queue, now)
-        if h is None:
+    while len(busy) < agents:
+        got = state._pop(now)
+        if got is None:
             break
-        hits += h[0]
-        heapq.heappush(busy, now + h[1])
+        push(busy, now + got[3])
+    logs, heads, tails = state.logs, state.heads, state.tails
+    free = agents - len(busy)  # agents on duty and idle (negative: some leave when done)
+    top = len(tails)
+    t_arr = posts[0][0] if n else math.inf
     while True:
-        t_arr = posts[i][0] if i < n else math.inf
         t_fin = busy[0] if busy else math.inf
-        t = min(t_arr, t_fin)
-        if t >= limit:
-            break
         if t_arr <= t_fin:
-            at, prio, answer, handle, patience = posts[i]
+            if t_arr >= limit:
+                break
+            post = posts[i]
             i += 1
-            if answer and score:
-                counted += 1
-            flag = 1 if (answer and score) else 0
-            if len(busy) < agents:
-                hits += flag
-                heapq.heappush(busy, at + handle)
+            p = post[1]
+            if p < top and tails[p] == len(logs[p]):
+                logs[p].append(post)
+                tails[p] += 1
+            elif p < top and logs[p][tails[p]] is post:
+                tails[p] += 1
             else:
-                state.seq += 1
-                heapq.heappush(queue, (prio, state.seq, at, at + patience, handle, flag))
+                state._append(post, marks)
+                logs, top = state.logs, len(tails)
+            if post[2] and score:
+                counted += 1
+                if free > 0:  # every FIFO is empty: the post queued starts now
+                    hits += 1
+            if free > 0:
+                heads[p] = tails[p]
+                push(busy, t_arr + post[3])
+                free -= 1
+            t_arr = posts[i][0] if i < n else math.inf
         else:
-            heapq.heappop(busy)
-            if len(busy) < agents:
-                h = _pop_valid(queue, t, within_s)
-                if h is not None:
-                    hits += h[0]
-                    heapq.heappush(busy, t + h[1])
+            if t_fin >= limit:
+                break
+            pop(busy)
+            free += 1
+            if free <= 0:
+                continue
+            for p in range(top):
+                h, t = heads[p], tails[p]
+                if h == t:
+                    continue
+                log = logs[p]
+                while h < t:
+                    nxt = log[h]
+                    h += 1
+                    if nxt[0] + nxt[4] >= t_fin:  # still waiting: an agent takes it
+                        heads[p] = h
+                        if score and h > marks[p] and nxt[2] and t_fin - nxt[0] <= within_s:
+                            hits += 1
+                        push(busy, t_fin + nxt[3])
+                        free -= 1
+                        break
+                else:
+                    heads[p] = h
+                    continue
+                break
     state.now = end
     return hits, counted
-
-
-def _pop_valid(
-    queue: list[tuple[int, int, float, float, float, int]], now: float, within_s: float = math.inf
-) -> tuple[int, float] | None:
-    """Pop the next post still waiting at ``now``: (scored hit 0/1, its handle time)."""
-    while queue:
-        _, _, at, deadline, handle, flag = heapq.heappop(queue)
-        if deadline >= now:
-            return (1 if flag and now - at <= within_s else 0), handle
-    return None

@@ -119,10 +119,17 @@ def simulated_required(
     target: float,
     guesses: Sequence[int],
 ) -> list[int]:
-    """Smallest agent count per interval meeting ``target`` (module docstring); pooled reps."""
+    """Smallest agent count per interval meeting ``target`` (module docstring); pooled reps.
+
+    ``guesses`` (e.g. Erlang C's counts) start the search of an interval that follows one
+    needing nobody; otherwise the previous interval's answer does (it is usually within a
+    few agents, which saves candidate runs).
+    """
     states = [QueueState() for _ in reps]
     out: list[int] = []
     for start, guess in zip(starts.tolist(), guesses, strict=True):
+        if out and out[-1] > 0:
+            guess = out[-1]
         end = start + interval_s
         windows = [a.window(start, end) for a in reps]
         if not any(p[2] for w in windows for p in w):

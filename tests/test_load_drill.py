@@ -77,3 +77,38 @@ def test_bad_flags_are_one_line_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip() == ("error: --grace: must be a duration like 90s, 20m, 1h10m "
                                    "or 500ms, got 'soon'")
+
+
+def _events_file(path: Path, n: int) -> None:
+    lines = [orjson.dumps({"id": f"ev-{i:06d}", "t": i * 0.5, "channel": "twitter", "kind": "post",
+                           "parent": None, "thread": f"th-{i}", "text": f"@NorthwindAir help {i}",
+                           "lang": "en", "incident": None,
+                           "author": {"handle": "@jdoe", "name": "Jane", "followers": 10,
+                                      "verified": False, "customer_id": None,
+                                      "segment": "regular"},
+                           "labels": {"intent": "question"}}) for i in range(n)]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+
+
+def test_x_webhook_signatures_verify_at_the_reference_stack(tmp_path: Path,
+                                                            reference_stack) -> None:
+    import os
+
+    from load.launcher import free_port
+
+    port = free_port()
+    base = reference_stack(f"http://127.0.0.1:{port}", "--x-secret", "consumer-secret")
+    _events_file(tmp_path / "events.jsonl", 40)
+    results = {}
+    for secret in ("consumer-secret", "wrong-secret"):
+        out = tmp_path / secret
+        done = subprocess.run(
+            [sys.executable, "-m", "load.orchestrate", str(tmp_path / "events.jsonl"), "-o",
+             str(out), "--target", str(ROOT / "targets/x-webhook.yaml"), "--base-url", base,
+             "--speed", "40", "--platform-port", "0"], cwd=ROOT, capture_output=True, text=True,
+            timeout=60, env={**os.environ, "X_WEBHOOK_SECRET": secret})
+        assert done.returncode == 0, done.stderr
+        results[secret] = orjson.loads((out / "replay.json").read_bytes())
+    good, bad = results["consumer-secret"], results["wrong-secret"]
+    assert good["counts"]["accepted"] == 40 and good["counts"]["failed"] == 0
+    assert bad["counts"]["failed"] == 40 and bad["status_codes"] == {"401": 40}

@@ -9,9 +9,12 @@ from JSONL holds them already. ``write_jsonl`` and ``read_jsonl`` round-trip eve
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -22,6 +25,22 @@ from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGM
 __all__ = ["EventTable", "event_id", "read_jsonl", "write_jsonl"]
 
 WRITE_CHUNK = 20_000
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of small containers.
+
+    Those objects hold no cycles; without the pause, repeated full collections over the
+    growing lists make reading and writing a large stream several times slower.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def event_id(i: int) -> str:
@@ -65,7 +84,8 @@ class EventTable:
         if name not in self._strings:
             if name not in self._lazy:
                 raise KeyError(name)
-            self._strings[name] = self._lazy.pop(name)()
+            with gc_paused():
+                self._strings[name] = self._lazy.pop(name)()
         return self._strings[name]
 
     @property
@@ -104,6 +124,11 @@ def _customer_id(number: int) -> str | None:
 
 def write_jsonl(table: EventTable, path: Path | str) -> int:
     """Write one JSON object per event (DESIGN.md section 5); return the count written."""
+    with gc_paused():
+        return _write_jsonl(table, path)
+
+
+def _write_jsonl(table: EventTable, path: Path | str) -> int:
     n = len(table)
     if n > 1 and bool(np.any(np.diff(table.t) < 0)):
         raise ValueError("event table is not sorted by t")
@@ -175,98 +200,132 @@ def write_jsonl(table: EventTable, path: Path | str) -> int:
     return n
 
 
-def _code(pool: tuple[str, ...], name: str | None, where: str) -> int:
-    if name is None:
-        return -1
+def _codes(
+    rows: list[Any], get: Callable[[Any], Any], pool: tuple[str, ...], what: str, source: str
+) -> np.ndarray:
+    """Map names to codes (None -> -1); an unknown name is an InputError naming the line."""
+    lookup: dict[Any, int] = {name: i for i, name in enumerate(pool)}
+    lookup[None] = -1
     try:
-        return pool.index(name)
-    except ValueError:
-        raise InputError(f"{where} must be one of {', '.join(pool)}, got {name!r}") from None
+        return np.array([lookup[get(r)] for r in rows], dtype=np.int64)
+    except KeyError:
+        for i, r in enumerate(rows):
+            if get(r) not in lookup:
+                raise InputError(
+                    f"{source}: line {i + 1} {what} must be one of {', '.join(pool)}, "
+                    f"got {get(r)!r}"
+                ) from None
+        raise
+
+
+def _pool_codes(values: list[Any]) -> tuple[np.ndarray, tuple[str, ...]]:
+    pool: dict[Any, int] = {}
+    codes = [-1 if v is None else pool.setdefault(v, len(pool)) for v in values]
+    return np.array(codes, dtype=np.int64), tuple(pool)
+
+
+def _ref(value: str | None, prefix: str) -> int:
+    return int(value[len(prefix) :]) if value else -1
 
 
 def read_jsonl(path: Path | str) -> EventTable:
     """Read an ``events.jsonl`` back into a table; ``InputError`` names a bad line."""
+    with gc_paused():
+        return _read_jsonl(path)
+
+
+def _read_jsonl(path: Path | str) -> EventTable:
     path = Path(path)
-    rows: list[dict] = []
+    source = path.name
     try:
-        with open(path, "rb") as src:
-            for lineno, line in enumerate(src, 1):
-                if line.strip():
-                    try:
-                        rows.append(orjson.loads(line))
-                    except orjson.JSONDecodeError as err:
-                        raise InputError(
-                            f"{path.name}: line {lineno} must be a JSON object, got {err}"
-                        ) from err
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: must be an existing events file, got no such file") from None
-    incidents: dict[str, int] = {}
-    routes: dict[str, int] = {}
-    n = len(rows)
-    cols: dict[str, list] = {k: [] for k in ("channel", "kind", "segment", "intent", "emotion")}
-    inc, rte, prio, handle, name, text = [], [], [], [], [], []
-    t, parent, thread, followers, verified, customer = [], [], [], [], [], []
-    sentiment, tier, respond, within, journey, follows = [], [], [], [], [], []
+    rows: list[Any] = []
+    for lineno, line in enumerate(data.splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(orjson.loads(line))
+            except orjson.JSONDecodeError as err:
+                raise InputError(
+                    f"{source}: line {lineno} must be a JSON object, got {err}"
+                ) from err
     try:
-        for i, r in enumerate(rows):
-            where = f"{path.name}: line {i + 1}"
-            a, lab = r["author"], r["labels"]
-            exp = lab["expected"]
-            t.append(float(r["t"]))
-            cols["channel"].append(_code(CHANNELS, r["channel"], f"{where} channel"))
-            cols["kind"].append(_code(KINDS, r["kind"], f"{where} kind"))
-            cols["segment"].append(_code(SEGMENTS, a.get("segment"), f"{where} author.segment"))
-            cols["intent"].append(_code(INTENTS, lab["intent"], f"{where} labels.intent"))
-            cols["emotion"].append(_code(EMOTIONS, lab["emotion"], f"{where} labels.emotion"))
-            parent.append(int(r["parent"][3:]) if r.get("parent") else -1)
-            thread.append(int(str(r.get("thread") or "th-0")[3:] or 0))
-            followers.append(int(a.get("followers") or 0))
-            verified.append(bool(a.get("verified")))
-            cid = a.get("customer_id")
-            customer.append(int(cid[2:]) if cid else -1)
-            handle.append(a.get("handle") or "")
-            name.append(a.get("name") or "")
-            text.append(r.get("text") or "")
-            name_inc = r.get("incident")
-            inc.append(-1 if name_inc is None else incidents.setdefault(name_inc, len(incidents)))
-            rte.append(routes.setdefault(exp.get("route") or "none", len(routes)))
-            tier.append(int(exp.get("tier") or 0))
-            p = exp.get("priority")
-            prio.append(0 if p is None else _code(PRIORITIES, p, f"{where} priority") + 1)
-            respond.append(bool(exp.get("respond")))
-            w = exp.get("respond_within_s")
-            within.append(np.nan if w is None else float(w))
-            sentiment.append(float(lab.get("sentiment") or 0.0))
-            step = lab.get("journey_step")
-            journey.append(-1 if step is None else int(step))
-            prev = lab.get("follows")
-            follows.append(int(prev[3:]) if prev else -1)
-    except (KeyError, TypeError, ValueError) as err:
-        raise InputError(f"{path.name}: line {i + 1} must be an event, got {err!r}") from err
+        authors = [r["author"] for r in rows]
+        labels = [r["labels"] for r in rows]
+        expected = [lab["expected"] for lab in labels]
+        t = np.array([float(r["t"]) for r in rows], dtype=np.float64)
+        parent = np.array([_ref(r.get("parent"), "ev-") for r in rows], dtype=np.int64)
+        thread = np.array([_ref(r.get("thread"), "th-") for r in rows], dtype=np.int64)
+        followers = np.array([int(a.get("followers") or 0) for a in authors], dtype=np.int64)
+        verified = np.array([bool(a.get("verified")) for a in authors], dtype=bool)
+        customer = np.array([_ref(a.get("customer_id"), "C-") for a in authors], dtype=np.int64)
+        sentiment = np.array([float(lab.get("sentiment") or 0.0) for lab in labels])
+        tier = np.array([int(e.get("tier") or 0) for e in expected], dtype=np.int8)
+        respond = np.array([bool(e.get("respond")) for e in expected], dtype=bool)
+        within = np.array(
+            [
+                np.nan if e.get("respond_within_s") is None else float(e["respond_within_s"])
+                for e in expected
+            ],
+            dtype=np.float64,
+        )
+        journey = np.array(
+            [-1 if lab.get("journey_step") is None else int(lab["journey_step"]) for lab in labels],
+            dtype=np.int8,
+        )
+        follows = np.array([_ref(lab.get("follows"), "ev-") for lab in labels], dtype=np.int64)
+        handle = [a.get("handle") or "" for a in authors]
+        name = [a.get("name") or "" for a in authors]
+        text = [r.get("text") or "" for r in rows]
+        incident, incidents = _pool_codes([r.get("incident") for r in rows])
+        route, routes = _pool_codes([e.get("route") or "none" for e in expected])
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        bad = next((i for i, r in enumerate(rows) if not _looks_like_event(r)), 0)
+        raise InputError(f"{source}: line {bad + 1} must be an event, got {err!r}") from err
     table = EventTable(
-        t=np.array(t, dtype=np.float64),
-        channel=np.array(cols["channel"], dtype=np.int8),
-        kind=np.array(cols["kind"], dtype=np.int8),
-        parent=np.array(parent, dtype=np.int64),
-        thread=np.array(thread, dtype=np.int64),
-        followers=np.array(followers, dtype=np.int64),
-        verified=np.array(verified, dtype=bool),
-        segment=np.array(cols["segment"], dtype=np.int8),
-        customer=np.array(customer, dtype=np.int64),
-        incident=np.array(inc, dtype=np.int16),
-        intent=np.array(cols["intent"], dtype=np.int8),
-        emotion=np.array(cols["emotion"], dtype=np.int8),
-        sentiment=np.array(sentiment, dtype=np.float32),
-        route=np.array(rte, dtype=np.int16),
-        tier=np.array(tier, dtype=np.int8),
-        priority=np.array(prio, dtype=np.int8),
-        respond=np.array(respond, dtype=bool),
-        respond_within_s=np.array(within, dtype=np.float64),
-        journey=np.array(journey, dtype=np.int8),
-        follows=np.array(follows, dtype=np.int64),
-        incidents=tuple(incidents),
-        routes=tuple(routes),
+        t=t,
+        channel=_codes(rows, lambda r: r["channel"], CHANNELS, "channel", source).astype(np.int8),
+        kind=_codes(rows, lambda r: r["kind"], KINDS, "kind", source).astype(np.int8),
+        parent=parent,
+        thread=thread,
+        followers=followers,
+        verified=verified,
+        segment=_codes(
+            authors, lambda a: a.get("segment"), SEGMENTS, "author.segment", source
+        ).astype(np.int8),
+        customer=customer,
+        incident=incident.astype(np.int16),
+        intent=_codes(labels, lambda lab: lab["intent"], INTENTS, "labels.intent", source).astype(
+            np.int8
+        ),
+        emotion=_codes(
+            labels, lambda lab: lab["emotion"], EMOTIONS, "labels.emotion", source
+        ).astype(np.int8),
+        sentiment=sentiment.astype(np.float32),
+        route=route.astype(np.int16),
+        tier=tier,
+        priority=(
+            _codes(expected, lambda e: e.get("priority"), PRIORITIES, "priority", source) + 1
+        ).astype(np.int8),
+        respond=respond,
+        respond_within_s=within,
+        journey=journey,
+        follows=follows,
+        incidents=incidents,
+        routes=routes,
     )
     table._strings.update(handle=handle, name=name, text=text)
-    assert len(table) == n
     return table
+
+
+def _looks_like_event(r: Any) -> bool:
+    try:
+        return bool(
+            isinstance(r, dict)
+            and r["author"] is not None
+            and r["labels"]["expected"] is not None
+            and "t" in r
+        )
+    except (KeyError, TypeError):
+        return False

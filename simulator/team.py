@@ -25,15 +25,14 @@ numbers). Results are columns (``TeamRun``); metrics live in ``simulator.teamsta
 
 from __future__ import annotations
 
-import heapq
 import math
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import simpy
 
-from simulator.distributions import Distribution
 from simulator.roster import Team, Tier
 
 __all__ = ["NOISE_HANDLE_S", "NOISE_PRIORITY", "TeamModel", "TeamRun", "feed", "ACTIONS"]
@@ -78,32 +77,13 @@ class TeamRun:
     actions: list[tuple[int, str, str, int, int, str, float]]
 
 
-class _Draws:
-    """Block-drawn random numbers consumed one at a time (cheap per call)."""
-
-    def __init__(self, draw: Callable[[int], np.ndarray]) -> None:
-        self._draw = draw
-        self._buf: list[float] = []
-        self._i = 0
-
-    def next(self) -> float:
-        if self._i >= len(self._buf):
-            self._buf = self._draw(DRAW_BLOCK).tolist()
-            self._i = 0
-        self._i += 1
-        return self._buf[self._i - 1]
-
-
-def _sampler(dist: Distribution, rng: np.random.Generator) -> Callable[[int], np.ndarray]:
-    return lambda n: dist.sample(rng, n)
-
-
 class _TierState:
     """One tier's queue and agents."""
 
     def __init__(self, tier: Tier) -> None:
         self.tier = tier
-        self.queue: list[tuple[int, int]] = []  # (priority, visit): FIFO as visits only grow
+        # one FIFO of visits per priority (p1 first), abandoners removed lazily
+        self.queues: list[deque[int]] = [deque() for _ in range(NOISE_PRIORITY + 1)]
         self.idle: list[str] = []
         self.offline: list[str] = []
         self.made = 0
@@ -135,20 +115,28 @@ class TeamModel:
         self._record = record_actions
         self._agents = dict(agents) if agents is not None else None
         self._accuracy = team.triage_accuracy
-        self._u = _Draws(rng.random)
-        self._handle = [_Draws(_sampler(t.handle_time.build(), rng)) for t in self.tiers]
-        self._patience = (
-            _Draws(_sampler(team.patience.build(), rng)) if team.patience is not None else None
-        )
+        self._rng = rng
+        self._handle_dists = [t.handle_time.build() for t in self.tiers]
+        self._patience_dist = team.patience.build() if team.patience is not None else None
         self._numbers = [t.tier for t in self.tiers]
+        self._escalates = [t.escalates for t in self.tiers]
+        # per-post random draws as columns, drawn DRAW_BLOCK posts at a time (post p's draws
+        # are row p whatever the staffing: common random numbers)
+        self._drawn = 0
+        self._u_triage: list[float] = []
+        self._u_pick: list[float] = []
+        self._u_esc: list[list[float]] = [[] for _ in self.tiers]
+        self._handles: list[list[float]] = [[] for _ in self.tiers]
+        self._patience: list[float] = []
+        # routing decisions are few: cache them
+        self._decisions: dict[tuple[str, int, int, bool], tuple[int, int, str, int]] = {}
+        self._up: dict[tuple[int, str], int | None] = {}
         # posts
         self.index: list[int] = []
         self.arrival: list[float] = []
         self._route: list[str] = []
         self._true_tier: list[int] = []
         self._answer: list[bool] = []
-        self._handles: list[list[float]] = []
-        self._esc: list[list[float]] = []
         # visits
         self.v_post: list[int] = []
         self.v_tier: list[int] = []
@@ -197,6 +185,35 @@ class TeamModel:
 
     # --- arrivals ------------------------------------------------------------------------
 
+    def _draw_block(self) -> None:
+        """Draw the random numbers of the next ``DRAW_BLOCK`` posts."""
+        rng, n = self._rng, DRAW_BLOCK
+        u = rng.random((n, 2 + len(self.tiers)))
+        self._u_triage.extend(u[:, 0].tolist())
+        self._u_pick.extend(u[:, 1].tolist())
+        for k, dist in enumerate(self._handle_dists):
+            self._u_esc[k].extend(u[:, 2 + k].tolist())
+            self._handles[k].extend(dist.sample(rng, n).tolist())
+        if self._patience_dist is not None:
+            self._patience.extend(self._patience_dist.sample(rng, n).tolist())
+        self._drawn += n
+
+    def _decide(self, k: int, prio: int, route: str) -> tuple[int, int, str, int]:
+        """(tier index, priority, route, tier number) of a triage that put a post at ``k``."""
+        if prio == NOISE_PRIORITY:  # triaged as needing no answer: no route, no tier
+            return k, prio, NO_ROUTE, 0
+        decided = route if route in self.tiers[k].routes else self.tiers[k].routes[0]
+        return k, prio, decided, self._numbers[k]
+
+    def _misroute(self, k: int, prio: int, route: str, u_pick: float) -> tuple[int, int, str, int]:
+        """The triage decision when triage gets a post wrong (drawn ``u_pick``)."""
+        if len(self.tiers) > 1:
+            others = [j for j in range(len(self.tiers)) if j != k]
+            k = others[min(int(u_pick * len(others)), len(others) - 1)]
+        if prio == NOISE_PRIORITY:
+            prio = MISROUTE_PRIORITY
+        return self._decide(k, prio, route)
+
     def arrive(self, index: int, route: str, tier: int, priority: int, respond: bool) -> int:
         """A post reaches the team now; returns its local post number.
 
@@ -204,38 +221,29 @@ class TeamModel:
         is False for posts that need no answer.
         """
         p = len(self.index)
+        if p >= self._drawn:
+            self._draw_block()
         now = self.env.now
-        u_triage, u_pick = self._u.next(), self._u.next()
-        handles = [h.next() for h in self._handle]
-        esc = [self._u.next() for _ in self.tiers]
-        patience = self._patience.next() if self._patience is not None else math.inf
         self.index.append(index)
         self.arrival.append(now)
-        self._handles.append(handles)
-        self._esc.append(esc)
         self._answer.append(respond)
-        if respond:
-            k = self._tier_for(route, tier)
-            prio = priority
-        else:
-            k, prio = 0, NOISE_PRIORITY
-        if u_triage >= self._accuracy and len(self.tiers) > 1:
-            others = [j for j in range(len(self.tiers)) if j != k]
-            k = others[min(int(u_pick * len(others)), len(others) - 1)]
-            if not respond:
-                prio = MISROUTE_PRIORITY
-        elif u_triage >= self._accuracy and not respond:
-            prio = MISROUTE_PRIORITY
-        if prio == NOISE_PRIORITY:  # triaged as needing no answer: no route, no tier
-            decided_route, number = NO_ROUTE, 0
-        else:
-            decided_route = route if route in self.tiers[k].routes else self.tiers[k].routes[0]
-            number = self._numbers[k]
+        key = (route, tier, priority, respond)
+        decision = self._decisions.get(key)
+        if decision is None:
+            if respond:
+                decision = self._decide(self._tier_for(route, tier), priority, route)
+            else:
+                decision = self._decide(0, NOISE_PRIORITY, route)
+            self._decisions[key] = decision
+        if self._u_triage[p] >= self._accuracy:
+            decision = self._misroute(decision[0], decision[1], route, self._u_pick[p])
+        k, prio, decided_route, number = decision
         self._route.append(decided_route)
         self._true_tier.append(tier if respond else 0)
         if self._record:
             self.actions.append((p, "triage", decided_route, number, prio, TRIAGE_AGENT, now))
-        self._enqueue(p, k, prio, patience if respond else math.inf)
+        patience = self._patience[p] if respond and self._patience_dist is not None else math.inf
+        self._enqueue(p, k, prio, patience)
         return p
 
     def _enqueue(self, p: int, k: int, prio: int, patience: float) -> None:
@@ -248,7 +256,7 @@ class TeamModel:
         self.v_start.append(math.nan)
         self.v_end.append(math.nan)
         self.v_abandon.append(math.nan)
-        self.v_handle.append(NOISE_HANDLE_S if prio == NOISE_PRIORITY else self._handles[p][k])
+        self.v_handle.append(NOISE_HANDLE_S if prio == NOISE_PRIORITY else self._handles[k][p])
         self.v_patience.append(patience)
         self.v_agent.append("")
         self._v_state.append(WAITING)
@@ -256,7 +264,9 @@ class TeamModel:
         if state.idle:
             self._start(v, state.idle.pop())
             return
-        heapq.heappush(state.queue, (prio, v))
+        while prio >= len(state.queues):
+            state.queues.append(deque())
+        state.queues[prio].append(v)
         if patience < math.inf:
             self.env.timeout(patience, value=v).callbacks.append(self._abandon)
 
@@ -283,9 +293,11 @@ class TeamModel:
         route = self._route[p]
         up = None
         if prio != NOISE_PRIORITY and (
-            self._true_tier[p] > self._numbers[k] or self._esc[p][k] < self.tiers[k].escalates
+            self._true_tier[p] > self._numbers[k] or self._u_esc[k][p] < self._escalates[k]
         ):
-            up = self._next_tier(k, route)
+            key = (k, route)
+            up = self._up[key] if key in self._up else self._up.setdefault(
+                key, self._next_tier(k, route))
         if up is not None:
             if route not in self.tiers[up].routes:
                 route = self._route[p] = self.tiers[up].routes[0]
@@ -305,12 +317,13 @@ class TeamModel:
             state.release -= 1
             state.offline.append(agent)
             return
-        queue, vstate = state.queue, self._v_state
-        while queue:
-            _, v = heapq.heappop(queue)
-            if vstate[v] == WAITING:
-                self._start(v, agent)
-                return
+        vstate = self._v_state
+        for queue in state.queues:
+            while queue:
+                v = queue.popleft()
+                if vstate[v] == WAITING:
+                    self._start(v, agent)
+                    return
         state.idle.append(agent)
 
     # --- shifts --------------------------------------------------------------------------

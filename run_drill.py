@@ -97,8 +97,10 @@ def cmd_staff(args: argparse.Namespace) -> int:
         interval = 0.0
     if interval <= 0:
         raise InputError(f"staff: --interval must be {DURATION_EXPECTED}, got {args.interval!r}")
+    reps = args.replications
+    if reps < 1:
+        raise InputError(f"staff: --replications must be an integer >= 1, got {reps}")
     scenario = load_scenario(args.scenario)
-    reps = int(getattr(args, "replications", None) or 4)
     staffing = plan(scenario, seed=args.seed, replications=reps, interval_s=interval)
     if args.csv is not None:
         write_csv(staffing, args.csv, scenario.start_time)
@@ -193,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", default="15m", help="interval length (default 15m)")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--csv", type=Path, default=None, help="also write the plan as CSV")
+    p.add_argument("--replications", type=int, default=4, metavar="N",
+                   help="coupled runs (seeds seed..seed+N-1) the plan pools (default 4)")
     p.set_defaults(func=cmd_staff)
 
     p = sub.add_parser("drill", help="replay against a stack and measure")

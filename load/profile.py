@@ -151,6 +151,7 @@ class CompiledProfile:
         except jinja2.TemplateError as err:
             raise InputError(f"{where}: templates must be valid jinja2, got {err}") from err
         self._static_headers = all("{" not in v for v in profile.headers.values())
+        self._dynamic_path = "{" in profile.path
         self._fast_body = profile.body.strip() in ("{{ event | json }}", "{{event|json}}")
         self._secret: bytes | None = None
         if profile.sign is not None:
@@ -179,7 +180,7 @@ class CompiledProfile:
                 body = orjson.dumps(event)
             else:
                 body = self._body.render(ctx).encode()
-            path = self._path.render(ctx)
+            path = self._path.render(ctx) if self._dynamic_path else self.profile.path
             headers = ({k: v for k, v in self.profile.headers.items()} if self._static_headers
                        else {k: t.render(ctx) for k, t in self._headers.items()})
             method = self.profile.method

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from simpy.events import Timeout
 
 from simulator.roster import Team, Tier
 
@@ -112,6 +113,7 @@ class TeamModel:
         self.tiers = tuple(sorted(team.tiers, key=lambda t: t.tier))
         self._state = [_TierState(t) for t in self.tiers]
         self._on_abandon = on_abandon
+        self._finish_cb, self._abandon_cb = self._finish, self._abandon  # bound once (hot path)
         self._record = record_actions
         self._agents = dict(agents) if agents is not None else None
         self._accuracy = team.triage_accuracy
@@ -268,13 +270,13 @@ class TeamModel:
             state.queues.append(deque())
         state.queues[prio].append(v)
         if patience < math.inf:
-            self.env.timeout(patience, value=v).callbacks.append(self._abandon)
+            Timeout(self.env, patience, v).callbacks.append(self._abandon_cb)
 
     def _start(self, v: int, agent: str) -> None:
         self._v_state[v] = STARTED
         self.v_start[v] = self.env.now
         self.v_agent[v] = agent
-        self.env.timeout(self.v_handle[v], value=v).callbacks.append(self._finish)
+        Timeout(self.env, self.v_handle[v], v).callbacks.append(self._finish_cb)
 
     def _abandon(self, event: simpy.Event) -> None:
         v = event.value

@@ -144,6 +144,18 @@ class Cascade(_Model):
     influence: float = Field(default=0.0, ge=0.0, le=3.0)
     kinds: dict[str, float] = {"repost": 0.6, "reply": 0.3, "quote": 0.1}
 
+    @field_validator("kernel", mode="before")
+    @classmethod
+    def _theta_is_a_number(cls, value: object) -> object:
+        # DistSpec parameters also accept durations; the tail exponent never is one ("5m")
+        theta = value.get("theta") if isinstance(value, dict) else None
+        if theta is not None and (isinstance(theta, bool) or not isinstance(theta, int | float)):
+            raise ValueError(
+                f"@theta: must be a number > 0 (the power-law tail exponent, e.g. 0.23), "
+                f"got {theta!r}"
+            )
+        return value
+
     _kinds = field_validator("kinds")(_mix(KINDS, "a kind"))
 
     @field_validator("branching")

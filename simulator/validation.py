@@ -16,9 +16,14 @@ from pydantic import ValidationError
 
 from simulator.errors import InputError
 
-__all__ = ["format_validation_error", "read_yaml_mapping"]
+__all__ = ["MAX_INPUT_BYTES", "format_validation_error", "read_yaml_mapping"]
 
 _MAX_GOT = 60
+# Scenario files are a few kB; refusing anything bigger before parsing keeps a stray data file
+# (or a YAML bomb) from hanging the loader.
+MAX_INPUT_BYTES = 5_000_000
+# Fields that are plain numbers even though their model type also accepts durations.
+_PLAIN_NUMBERS = {"theta": "a number > 0 (the power-law tail exponent, e.g. 0.23)"}
 _WRONG_TYPE = {
     "int_type": "a whole number",
     "int_parsing": "a whole number",
@@ -42,11 +47,22 @@ _PATTERNS = {
 }
 
 
-def read_yaml_mapping(path: Path) -> object:
-    """Read a YAML file; raise ``InputError`` for unreadable files and syntax errors.
+def read_yaml_mapping(path: Path, max_bytes: int = MAX_INPUT_BYTES) -> object:
+    """Read a YAML file; raise ``InputError`` for unreadable, oversized files and syntax errors.
 
+    A file over ``max_bytes`` is refused from its size alone, before it is read or parsed.
     Returns whatever the YAML holds (``None`` for an empty file): the caller checks its shape.
     """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError(f"{path}: must be an existing file, got no such file") from None
+    except OSError as err:
+        raise InputError(f"{path}: must be a readable UTF-8 file, got {err}") from err
+    if size > max_bytes:
+        raise InputError(
+            f"{path.name}: file must be at most {max_bytes / 1e6:g} MB, got {size / 1e6:.1f} MB"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -153,5 +169,8 @@ def format_validation_error(err: ValidationError, source: str) -> str:
         where = _join(parts)
         return f"{source}: {where + ': ' if where else ''}unknown field {str(key)!r}"
     extra, text = _describe(error)
+    field = extra or (str(parts[-1]) if parts else "")
+    if field in _PLAIN_NUMBERS and "duration" in text.partition(", got ")[0]:
+        text = f"must be {_PLAIN_NUMBERS[field]}, got {_got(error.get('input'))}"
     path = _join(parts + ([extra] if extra else []))
     return f"{source}: {path or '(top level)'} {text}"

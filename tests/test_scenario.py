@@ -115,6 +115,53 @@ def test_not_utf8(tmp_path: Path) -> None:
         load_scenario(path)
 
 
+def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    # not valid YAML at all: only the size check can produce this message
+    path.write_bytes(b"{[" * 3_000_000)
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == "huge.yaml: file must be at most 5 MB, got 6.0 MB"
+
+
+def test_file_at_the_size_limit_is_parsed(
+    tmp_path: Path, tiny_scenario_data: dict[str, Any]
+) -> None:
+    from simulator.validation import MAX_INPUT_BYTES
+
+    path = tmp_path / "padded.yaml"
+    text = yaml.safe_dump(tiny_scenario_data)
+    path.write_text(text + "#" * (MAX_INPUT_BYTES - len(text.encode()) - 1) + "\n")
+    assert path.stat().st_size == MAX_INPUT_BYTES
+    assert load_scenario(path).name == "tiny"
+
+
+@pytest.mark.parametrize("theta", ["5m", "0.23", True])
+def test_kernel_theta_must_be_a_plain_number(
+    tiny_scenario_data: dict[str, Any], theta: object
+) -> None:
+    message = _reject(
+        tiny_scenario_data,
+        lambda d: d["incidents"][0]["cascade"].update(
+            kernel={"dist": "powerlaw", "s0": "5m", "theta": theta}
+        ),
+        r"incidents\[0\]\.cascade\.kernel\.theta must be a number > 0 \(the power-law tail "
+        r"exponent, e\.g\. 0\.23\), got ",
+    )
+    assert "duration" not in message and message.endswith(repr(theta))
+
+
+def test_theta_outside_a_cascade_is_not_called_a_duration(
+    tiny_scenario_data: dict[str, Any],
+) -> None:
+    message = _reject(
+        tiny_scenario_data,
+        lambda d: d["team"].update(patience={"dist": "powerlaw", "s0": "5m", "theta": "steep"}),
+        r"team\.patience\.theta must be a number > 0 .*, got 'steep'$",
+    )
+    assert "duration" not in message
+
+
 # -- field errors, one per branch ----------------------------------------------------------------
 
 BRANCHES: list[tuple[str, Mutator, str]] = [

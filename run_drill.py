@@ -44,8 +44,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from simulator.progress import StderrProgress
     from simulator.scenario import load_scenario
 
+    volume = float(args.volume)
+    if not volume > 0:
+        raise InputError(f"--volume: must be > 0, got {volume:g}")
     scenario = load_scenario(args.scenario)
-    volume = float(getattr(args, "volume", 1.0) or 1.0)
     progress = StderrProgress("generating")
     table = generate(scenario, seed=args.seed, volume=volume, progress=progress)
     progress.close()
@@ -181,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="events.jsonl to write")
     p.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    p.add_argument("--volume", type=float, default=1.0, metavar="V",
+                   help="multiply every arrival rate by V (default 1)")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("simulate", help="crowd + care-team model, no stack")

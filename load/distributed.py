@@ -39,6 +39,7 @@ READY_TIMEOUT_S = 120.0
 START_LEAD_S = 0.5
 RESULT_MARGIN_S = 30.0
 PROGRESS_INTERVAL_S = 1.0
+PLAN_CHUNK = 20_000  # events per drill_plan message
 
 
 class _MasterState:
@@ -109,12 +110,16 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
         for index, client_id in enumerate(clients):
             positions = plan.partition(index, len(clients))
             slices[client_id] = positions
-            runner.send_message("drill_plan", {"index": index, "count": len(clients),
-                                               "base_url": target.base_url,
-                                               "accept": sorted(target.accept),
-                                               "max_in_flight": max_in_flight,
-                                               "drain_timeout": drain_timeout,
-                                               "plan": plan.to_wire(positions)}, client_id)
+            chunks = [positions[i:i + PLAN_CHUNK] for i in range(0, len(positions), PLAN_CHUNK)]
+            for part, chunk in enumerate(chunks or [positions]):
+                # In parts: one huge message would stall the worker's event loop (and its
+                # heartbeats) while it decodes.
+                runner.send_message("drill_plan", {
+                    "index": index, "count": len(clients), "part": part,
+                    "parts": max(len(chunks), 1), "base_url": target.base_url,
+                    "accept": sorted(target.accept), "max_in_flight": max_in_flight,
+                    "drain_timeout": drain_timeout, "plan": plan.to_wire(chunk)}, client_id)
+                gevent.sleep(0)
         if not state.all_ready.wait(READY_TIMEOUT_S):
             from simulator.errors import TargetError
 
@@ -178,9 +183,19 @@ def run_worker(master_host: str, master_port: int) -> int:
     stop = Event()
     job: dict[str, Any] = {}
 
+    parts: list[dict[str, Any]] = []
+
     def on_plan(environment: Environment, msg: Any) -> None:
         data = msg.data
-        positions, plan = Plan.from_wire(data["plan"])
+        parts.append(data["plan"])
+        if len(parts) < data["parts"]:
+            return
+        wire = {key: (b"".join(p[key] for p in parts) if isinstance(parts[0][key], bytes)
+                      else [x for p in parts for x in p[key]])
+                for key in parts[0] if key != "name"}
+        wire["name"] = parts[0]["name"]
+        positions, plan = Plan.from_wire(wire)
+        parts.clear()
         job.update(data=data, plan=plan, positions=positions,
                    sender=Sender(env, data["base_url"], plan, frozenset(data["accept"]),
                                  data["max_in_flight"]))

@@ -97,7 +97,7 @@ def bare_loop(events: int) -> Timed:
     """A bare SimPy process scheduling ``events`` timeouts."""
     env = simpy.Environment()
 
-    def proc():  # type: ignore[no-untyped-def]
+    def proc():
         for _ in range(events):
             yield env.timeout(1.0)
 

@@ -73,7 +73,7 @@ def simulate(
         assert crowd is not None and model is not None
         post = crowd.post(index)
         prio = post.priority
-        model.arrive(index, str(post.route), int(post.tier),  # type: ignore[call-overload]
+        model.arrive(index, str(post.route), int(post.tier),  # type: ignore[call-overload,unused-ignore]
                      int(prio[1]) if isinstance(prio, str) else 4, bool(post.respond))
 
     def on_abandon(index: int) -> None:
@@ -96,7 +96,7 @@ def simulate(
                      counts["reposts"], scheduled)
 
 
-def _progress(env: simpy.Environment, crowd: Crowd, end: float, report: ProgressFn):  # type: ignore[no-untyped-def]
+def _progress(env: simpy.Environment, crowd: Crowd, end: float, report: ProgressFn):  # type: ignore[no-untyped-def,unused-ignore]
     step = end / PROGRESS_STEPS
     while env.now + step < end:
         yield env.timeout(step)

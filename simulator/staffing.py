@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from simulator.erlang import erlang_a_required, erlang_c_required
-from simulator.queuesim import Arrivals, QueueState, run_interval
+from simulator.queuesim import Arrivals, Post, QueueState, run_interval
 from simulator.roster import Team
 from simulator.team import TeamRun
 from simulator.teamstats import rostered_agents
@@ -136,7 +136,7 @@ def simulated_required(
             need = 0
         else:
 
-            def meets(n: int, windows: list = windows, end: float = end) -> bool:  # type: ignore[type-arg]
+            def meets(n: int, windows: list[list[Post]] = windows, end: float = end) -> bool:
                 hits = counted = 0
                 for state, posts in zip(states, windows, strict=True):
                     h, c = run_interval(state.copy(), posts, n, end, within_s, True)

@@ -29,6 +29,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import simpy
@@ -278,7 +279,7 @@ class TeamModel:
         self.v_agent[v] = agent
         Timeout(self.env, self.v_handle[v], v).callbacks.append(self._finish_cb)
 
-    def _abandon(self, event: simpy.Event) -> None:
+    def _abandon(self, event: Any) -> None:
         v = event.value
         if self._v_state[v] != WAITING:
             return
@@ -287,7 +288,7 @@ class TeamModel:
         if self._on_abandon is not None:
             self._on_abandon(self.index[self.v_post[v]])
 
-    def _finish(self, event: simpy.Event) -> None:
+    def _finish(self, event: Any) -> None:
         v = event.value
         now = self.env.now
         self.v_end[v] = now
@@ -330,7 +331,7 @@ class TeamModel:
 
     # --- shifts --------------------------------------------------------------------------
 
-    def _shift_change(self, event: simpy.Event) -> None:
+    def _shift_change(self, event: Any) -> None:
         k, n = event.value
         self._set_agents(k, n)
 
@@ -392,7 +393,7 @@ def feed(
 ) -> simpy.Process:
     """Start a process that delivers prepared posts (sorted ``times``) to ``model``."""
 
-    def run():  # type: ignore[no-untyped-def]
+    def run():
         ts = np.asarray(times, dtype=float).tolist()
         tiers = [int(x) for x in tier]
         prios = [int(x) for x in priority]

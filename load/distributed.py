@@ -153,7 +153,8 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
         return ReplayOutcome(log=log, histograms=histograms, start_wall=start_wall,
                              workers=len(clients), partial=partial, stopped_reason=reason,
                              locust_stats={"num_requests": env.stats.total.num_requests,
-                                           "num_failures": env.stats.total.num_failures})
+                                           "num_failures": env.stats.total.num_failures},
+                             max_in_flight=max_in_flight)
     finally:
         try:
             runner.quit()

@@ -188,6 +188,11 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                              progress=_Progress(len(plan), platform), ui=ui,
                              on_start=platform.set_start, remote_workers=remote_workers,
                              master_bind=master_bind, master_port=master_port)
+        if outcome.log.cap_waits:
+            print(f"\nnote: {outcome.log.cap_waits} sends waited for a free slot "
+                  f"({outcome.max_in_flight} requests in flight per process): the target held "
+                  f"requests that long; their lag and intended-time latency include the wait",
+                  file=sys.stderr, flush=True)
         last = float(plan.offsets.max()) if len(plan) else 0.0
         _wait_grace(outcome, last, grace_s / speed, stop)
         if stop.is_set():

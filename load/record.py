@@ -64,6 +64,7 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
                        "failed": _per_second(np.where(failed_mask, log.actual_s, nan), n_bins)},
         "hdr": {name: h.encode().decode() for name, h in outcome.histograms.items()},
         "workers": outcome.workers,
+        "in_flight_cap": {"per_process": outcome.max_in_flight, "waits": int(log.cap_waits)},
         "platform": {**platform_info,
                      "rejected_by_reason": platform_stats.get("rejected_by_reason", {}),
                      "actions": int(platform_stats.get("actions", 0))},

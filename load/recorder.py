@@ -45,6 +45,7 @@ class SendLog:
     done_s: np.ndarray = field(init=False)
     status: np.ndarray = field(init=False)
     errors: Counter[str] = field(default_factory=Counter)
+    cap_waits: int = 0  # sends that had to wait for the in-flight cap
 
     def __post_init__(self) -> None:
         self.actual_s = np.full(self.n, np.nan)
@@ -65,7 +66,8 @@ class SendLog:
 
     def to_wire(self) -> dict[str, Any]:
         return {"actual_s": self.actual_s.tobytes(), "done_s": self.done_s.tobytes(),
-                "status": self.status.tobytes(), "errors": dict(self.errors)}
+                "status": self.status.tobytes(), "errors": dict(self.errors),
+                "cap_waits": self.cap_waits}
 
     def absorb(self, positions: np.ndarray, wire: dict[str, Any]) -> None:
         """Place a worker's outcomes (for its global ``positions``) into this log."""
@@ -73,6 +75,7 @@ class SendLog:
         self.done_s[positions] = np.frombuffer(wire["done_s"], dtype=np.float64)
         self.status[positions] = np.frombuffer(wire["status"], dtype=np.int32)
         self.errors.update(wire["errors"])
+        self.cap_waits += int(wire.get("cap_waits", 0))
 
 
 def _lowest_equivalent(micros: np.ndarray) -> np.ndarray:

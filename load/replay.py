@@ -56,6 +56,7 @@ class ReplayOutcome:
     stopped_reason: str | None = None
     captured: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     locust_stats: dict[str, Any] = field(default_factory=dict)
+    max_in_flight: int = MAX_IN_FLIGHT
 
 
 def start_web_ui(env: Environment) -> Any:
@@ -120,4 +121,5 @@ def run_replay(plan: Plan, target: Target, *, workers: int = 0, stop: Event | No
     return ReplayOutcome(log=log, histograms=build_histograms(derived), start_wall=start_wall,
                          workers=0, partial=stopped,
                          stopped_reason="interrupted" if stopped else None,
-                         captured=sender.captured, locust_stats=_locust_totals(env))
+                         captured=sender.captured, locust_stats=_locust_totals(env),
+                         max_in_flight=max_in_flight)

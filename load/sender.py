@@ -27,17 +27,34 @@ from locust.env import Environment
 from load.recorder import STATUS_ABORTED, STATUS_ERROR, SendLog
 from load.schedule import Plan
 
-__all__ = ["MAX_IN_FLIGHT", "REQUEST_TIMEOUT_S", "ReplayUser", "Sender"]
+__all__ = ["MAX_IN_FLIGHT", "REQUEST_TIMEOUT_S", "ReplayUser", "Sender", "error_label"]
 
 MAX_IN_FLIGHT = 2000
 REQUEST_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 5.0
 YIELD_EVERY = 32  # when behind schedule, let request greenlets run every N spawns
 RECENT_LAGS = 2048
+FD_HEADROOM = 256
 # A send due within EARLY_S goes now rather than after a sleep: a timer per event costs more
 # than it buys (the event loop's timers are not finer than this anyway).
 EARLY_S = 0.0002
 STOP_CHECK_S = 0.05  # gaps longer than this wait on the stop event (Ctrl-C stays prompt)
+
+
+def error_label(err: BaseException | None) -> str:
+    """``error:<exception name>``, naming the underlying cause when the client wrapped it."""
+    cause = getattr(err, "original", None) or err
+    return f"error:{type(cause).__name__}"
+
+
+def raise_open_file_limit(wanted: int) -> None:
+    """Each request in flight holds a socket: lift the soft descriptor limit toward ``wanted``."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 class ReplayUser(FastHttpUser):
@@ -62,6 +79,7 @@ class Sender:
                  max_in_flight: int = MAX_IN_FLIGHT, capture: Any = None) -> None:
         self.plan = plan
         self.accept = accept
+        raise_open_file_limit(max_in_flight + FD_HEADROOM)
         self.user = ReplayUser(env, base_url, max_in_flight)
         self.pool = Pool(max_in_flight)
         self.log = SendLog(len(plan))
@@ -95,7 +113,7 @@ class Sender:
         code = resp.status_code
         if not code:
             self._status[k] = STATUS_ERROR
-            self.log.errors[f"error:{type(getattr(resp, 'error', None)).__name__}"] += 1
+            self.log.errors[error_label(getattr(resp, "error", None))] += 1
             self.failed += 1
             return
         self._status[k] = code
@@ -136,6 +154,8 @@ class Sender:
                     behind += 1
                     if behind % YIELD_EVERY == 0:
                         gevent.sleep(0)
+                if self.pool.full():
+                    self.log.cap_waits += 1
                 self.pool.spawn(self._send, k)
             self.pool.join(timeout=drain_timeout if not stop.is_set() else 1.0)
         finally:

@@ -134,7 +134,7 @@ def _miss(run: RunData, out: Outcomes, i: int, labels: list[str]) -> dict[str, A
         "channel": ev.channel.names[ev.channel.codes[i]],
         "intent": ev.intent.names[ev.intent.codes[i]],
         "incident": ev.incident.names[ev.incident.codes[i]] or None,
-        "text": ev.text[i],
+        "text": ev.text[i] or "",
         "expected": {"route": labels[out.expected_route[i]], "tier": int(ev.tier[i])},
         "decided": {
             "route": decided,

@@ -8,7 +8,12 @@ team recordings when present. Lines are parsed with orjson; a malformed line rai
 
 from __future__ import annotations
 
+import gc
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,8 @@ from simulator.errors import InputError
 
 NO_ROUTE = "none"
 ACTION_KINDS = ("triage", "reply", "message", "escalate", "close", "ignore")
+EMPTY: dict[str, Any] = {}
+CHUNK_LINES = 65_536  # parse this many lines, keep their columns, drop the dicts
 
 
 @dataclass(frozen=True)
@@ -50,11 +57,9 @@ class Events:
     ids: list[str]
     t: np.ndarray
     channel: Categorical
-    kind: Categorical
     incident: Categorical  # "" when the event belongs to no incident
     thread: Categorical
     intent: Categorical
-    emotion: Categorical
     sentiment: np.ndarray
     route: Categorical  # expected route, "none" when no response is needed
     tier: np.ndarray  # expected tier, 0 when none
@@ -96,92 +101,164 @@ class RunData:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def factorize(values: list[Any]) -> Categorical:
-    """Turn a list of hashables into codes and first-seen-ordered names."""
+def factorize(values: list[Any], fill: str = "") -> Categorical:
+    """Codes and first-seen-ordered names of a list of hashables; None and "" become ``fill``.
+
+    Uses ``map`` over C-level dict methods (no Python frame per value): each value's
+    code is first the position where it was first seen, then made dense.
+    """
     index: dict[Any, int] = {}
-    setdefault = index.setdefault
-    codes = np.fromiter(
-        (setdefault(v, len(index)) for v in values), dtype=np.int32, count=len(values)
+    first_seen = np.fromiter(
+        map(index.setdefault, values, itertools.count()), dtype=np.int64, count=len(values)
     )
-    return Categorical(codes, [str(k) for k in index])
+    if not index:
+        return Categorical(np.zeros(0, dtype=np.int32), [])
+    positions = np.fromiter(index.values(), dtype=np.int64, count=len(index))
+    raw_names = [fill if k is None or k == "" else str(k) for k in index]
+    dense_of = {name: i for i, name in enumerate(dict.fromkeys(raw_names))}
+    names = list(dense_of)
+    lut_names = np.fromiter(
+        map(dense_of.__getitem__, raw_names), dtype=np.int32, count=len(raw_names)
+    )
+    dense = np.searchsorted(positions, first_seen)  # positions are increasing
+    return Categorical(lut_names[dense], names)
 
 
-def _parse_lines(path: Path) -> list[dict[str, Any]]:
+def _floats(values: list[Any], default: float) -> np.ndarray:
+    """A float column; None (missing) becomes ``default``."""
+    arr = np.array(values, dtype=np.float64)  # None -> NaN
+    if not np.isnan(default):
+        arr[np.isnan(arr)] = default
+    return arr
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic GC: parsing creates millions of acyclic dicts, and gen-2 passes
+    over them would double the load time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _chunks(path: Path) -> Iterator[list[dict[str, Any]]]:
+    """Parsed rows of a JSONL file, CHUNK_LINES at a time (blank lines skipped)."""
     try:
         raw = path.read_bytes()
     except OSError as err:
         raise InputError(f"{path}: must be a readable file, got {err.strerror}") from err
-    try:
-        return orjson.loads(
-            b"[" + b",".join(line for line in raw.splitlines() if line.strip()) + b"]"
-        )
-    except orjson.JSONDecodeError:
-        pass
-    # Slow path only to name the broken line.
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
+    lines = raw.splitlines()
+    del raw
+    loads = orjson.loads
+    for offset in range(0, len(lines), CHUNK_LINES):
+        chunk = lines[offset : offset + CHUNK_LINES]
         try:
-            orjson.loads(line)
-        except orjson.JSONDecodeError as err:
-            raise InputError(f"{path}: line {number} must be one JSON object, got {err}") from err
-    raise InputError(f"{path}: must hold one JSON object per line")
+            rows = [loads(line) for line in chunk if line]
+        except orjson.JSONDecodeError:
+            rows = []
+            for number, line in enumerate(chunk, start=offset + 1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(loads(line))
+                except orjson.JSONDecodeError as err:
+                    raise InputError(
+                        f"{path}: line {number} must be one JSON object, got {err}"
+                    ) from err
+        yield rows
 
 
-def _num(values: list[Any], default: float) -> np.ndarray:
-    return np.array([default if v is None else v for v in values], dtype=np.float64)
+def _columns(rows: list[Any], keys: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """One tuple per key (None where a row lacks it): a multi-key itemgetter and a C-level
+    transpose when every row has every key, per-key ``get`` otherwise."""
+    if not rows:
+        return [() for _ in keys]
+    try:
+        return list(zip(*map(itemgetter(*keys), rows), strict=True))
+    except KeyError:
+        return [tuple(map(methodcaller("get", key), rows)) for key in keys]
+
+
+TOP_KEYS = ("id", "t", "channel", "incident", "text", "thread")
+LABEL_KEYS = ("intent", "sentiment")
+EXPECTED_KEYS = ("route", "tier", "priority", "respond", "respond_within_s")
+ACTION_KEYS = ("event_id", "at", "action", "route", "tier", "priority", "agent")
 
 
 def read_events(path: Path) -> Events:
     """Load events.jsonl into columns."""
-    rows = _parse_lines(path)
-    try:
-        labels = [r.get("labels") or {} for r in rows]
-        expected = [lab.get("expected") or {} for lab in labels]
-        return Events(
-            ids=[r["id"] for r in rows],
-            t=np.array([r["t"] for r in rows], dtype=np.float64),
-            channel=factorize([r.get("channel") or "" for r in rows]),
-            kind=factorize([r.get("kind") or "post" for r in rows]),
-            incident=factorize([r.get("incident") or "" for r in rows]),
-            thread=factorize([r.get("thread") or r["id"] for r in rows]),
-            intent=factorize([lab.get("intent") or "" for lab in labels]),
-            emotion=factorize([lab.get("emotion") or "" for lab in labels]),
-            sentiment=_num([lab.get("sentiment") for lab in labels], np.nan),
-            route=factorize([e.get("route") or NO_ROUTE for e in expected]),
-            tier=np.array([e.get("tier") or 0 for e in expected], dtype=np.int16),
-            priority=factorize([e.get("priority") or "" for e in expected]),
-            respond=np.array([bool(e.get("respond", False)) for e in expected], dtype=bool),
-            respond_within_s=_num([e.get("respond_within_s") for e in expected], np.nan),
-            text=[r.get("text") or "" for r in rows],
-        )
-    except (KeyError, TypeError, AttributeError, ValueError) as err:
-        raise InputError(
-            f"{path}: every event must have id, t and labels as in DESIGN.md section 5, got {err!r}"
-        ) from err
+    cols: dict[str, list[Any]] = {k: [] for k in TOP_KEYS + LABEL_KEYS + EXPECTED_KEYS}
+    with _no_gc():
+        try:
+            for rows in _chunks(path):
+                labels = list(map(methodcaller("get", "labels", EMPTY), rows))
+                expected = list(map(methodcaller("get", "expected", EMPTY), labels))
+                for keys, source in (
+                    (TOP_KEYS, rows),
+                    (LABEL_KEYS, labels),
+                    (EXPECTED_KEYS, expected),
+                ):
+                    for key, column in zip(keys, _columns(source, keys), strict=True):
+                        cols[key] += column
+            ids = cols["id"]
+            if None in ids or None in cols["t"]:
+                raise KeyError("id" if None in ids else "t")
+            threads = cols["thread"]
+            if None in threads:
+                threads = [t if t is not None else i for t, i in zip(threads, ids, strict=True)]
+            return Events(
+                ids=ids,
+                t=_floats(cols["t"], np.nan),
+                channel=factorize(cols["channel"]),
+                incident=factorize(cols["incident"]),
+                thread=factorize(threads),
+                intent=factorize(cols["intent"]),
+                sentiment=_floats(cols["sentiment"], np.nan),
+                route=factorize(cols["route"], NO_ROUTE),
+                tier=_floats(cols["tier"], 0.0).astype(np.int16),
+                priority=factorize(cols["priority"]),
+                respond=np.array(cols["respond"], dtype=bool),
+                respond_within_s=_floats(cols["respond_within_s"], np.nan),
+                text=cols["text"],
+            )
+        except (KeyError, TypeError, AttributeError, ValueError) as err:
+            raise InputError(
+                f"{path}: every event must have id, t and labels as in DESIGN.md section 5, "
+                f"got {err!r}"
+            ) from err
 
 
 def read_actions(path: Path, ids: list[str]) -> Actions:
     """Load actions.jsonl into columns, matching event ids to event indexes."""
-    rows = _parse_lines(path) if path.exists() else []
-    lookup = {eid: i for i, eid in enumerate(ids)}
-    try:
-        event = np.array([lookup.get(r.get("event_id"), -1) for r in rows], dtype=np.int64)
-        at = _num([r.get("at") for r in rows], np.nan)
-        tiers = [r.get("tier") for r in rows]
-        return Actions(
-            event=event,
-            action=factorize([r.get("action") or "" for r in rows]),
-            route=factorize([r.get("route") or "" for r in rows]),
-            tier=np.array([-1 if v is None else int(v) for v in tiers], dtype=np.int16),
-            priority=factorize([r.get("priority") or "" for r in rows]),
-            agent=factorize([r.get("agent") or "" for r in rows]),
-            at=at,
-        )
-    except (TypeError, AttributeError, ValueError) as err:
-        raise InputError(
-            f"{path}: every action must be an object as in DESIGN.md section 6, got {err!r}"
-        ) from err
+    cols: dict[str, list[Any]] = {k: [] for k in ACTION_KEYS}
+    with _no_gc():
+        lookup = dict(zip(ids, itertools.count()))
+        try:
+            for rows in _chunks(path) if path.exists() else ():
+                for key, column in zip(ACTION_KEYS, _columns(rows, ACTION_KEYS), strict=True):
+                    cols[key] += column
+            event = np.fromiter(
+                map(lookup.get, cols["event_id"], itertools.repeat(-1)),
+                dtype=np.int64,
+                count=len(cols["event_id"]),
+            )
+            return Actions(
+                event=event,
+                action=factorize(cols["action"]),
+                route=factorize(cols["route"]),
+                tier=_floats(cols["tier"], -1.0).astype(np.int16),
+                priority=factorize(cols["priority"]),
+                agent=factorize(cols["agent"]),
+                at=_floats(cols["at"], np.nan),
+            )
+        except (TypeError, AttributeError, ValueError) as err:
+            raise InputError(
+                f"{path}: every action must be an object as in DESIGN.md section 6, got {err!r}"
+            ) from err
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -79,7 +79,6 @@ def storm_metrics(run: RunData, scenario: Any, interval_s: float) -> dict[str, A
         "markers": _markers(scenario),
         "intents": _mix(ev.intent),
         "channels": _mix(ev.channel),
-        "kinds": _mix(ev.kind),
         "incidents": _mix(ev.incident),
         "burstiness": burst,
     }

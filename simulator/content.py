@@ -1,4 +1,4 @@
-"""Post text: varied templates per intent, emotion and channel, rendered in one pass.
+"""Post text: varied templates per intent, emotion and channel, rendered in vectorised batches.
 
 A tweet-like post is short, starts with or mentions the brand handle, may carry hashtags,
 abbreviations ("pls", "u", "bc") and a typo; an email is longer, greets and is signed with
@@ -7,11 +7,17 @@ use leetspeak ("pwn3d", "hax0r", "w@r3z"); noise mentions the brand but needs no
 hidden calls for help read neutral. Fragments are picked with pre-drawn random integers and
 filled with numbers, booking references, products and the incident topic, so two posts
 rarely share text. Reposts quote their parent (``RT @x: ...``).
+
+Speed: rows are rendered ``TEXT_CHUNK`` at a time. Within a chunk every choice is a numpy
+index into a flat fragment pool, each template is filled once per group of rows that use it
+(``str.format`` mapped over columns), and fragments are joined as numpy object arrays, so
+only the few per-row edits (typos, abbreviations, leetspeak) run a Python loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from string import Formatter
 
 import numpy as np
 
@@ -32,12 +38,19 @@ from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, LONG_CHANNELS, P
 __all__ = ["render_texts"]
 
 RANDOM_COLUMNS = 12
+# Rows per rendering chunk: bounds temporary memory. Fixed, so a seed always gives the same text.
+TEXT_CHUNK = 65_536
 TWEET_LIMIT = 280
 _LEET = str.maketrans({"a": "4", "e": "3", "o": "0", "i": "1", "s": "5", "t": "7"})
-_CITIES = ("Lisbon", "Denver", "Oslo", "Austin", "Dublin", "Osaka", "Nairobi", "Quito", "Perth")
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _SHORT = frozenset({"twitter", "instagram", "tiktok", "sms", "chat"})
+_STARS = {"angry": 1, "frustrated": 1, "sad": 2, "neutral": 3, "happy": 5}
 _KIND_REPOST, _KIND_QUOTE, _KIND_REPLY = (KINDS.index(k) for k in ("repost", "quote", "reply"))
+_SECURITY = INTENTS.index("security")
+_ANGRY, _NEUTRAL = EMOTIONS.index("angry"), EMOTIONS.index("neutral")
+_EMAIL, _REVIEW = CHANNELS.index("email"), CHANNELS.index("review")
+_IS_SHORT = np.array([c in _SHORT for c in CHANNELS])
+_IS_LONG = np.array([c in LONG_CHANNELS for c in CHANNELS])
+_IS_PRIVATE = np.array([c in PRIVATE_CHANNELS for c in CHANNELS])
 
 
 def _typo(text: str, r: int) -> str:
@@ -65,8 +78,121 @@ def _abbreviate(text: str, r: int) -> str:
     return text
 
 
-def _ref(r: int) -> str:
-    return f"{r & 0xFFFFFF:06X}"
+def _abbreviable(strings: Sequence[str]) -> np.ndarray:
+    """Which fragments contain a word ``_abbreviate`` may shorten (padded: keys have spaces)."""
+    keys = [long for long, _ in ABBREVIATIONS]
+    return np.array([any(k in f" {t} " for k in keys) for t in strings] + [False], dtype=bool)
+
+
+class FlatPool:
+    """Groups of values in one flat object array; ``pick(group, r)`` takes ``r % len`` of each."""
+
+    def __init__(self, groups: Sequence[Sequence[object]]) -> None:
+        lengths = [len(g) for g in groups]
+        self.values = np.array([v for g in groups for v in g] + [""], dtype=object)
+        self.length = np.array(lengths, dtype=np.int64)
+        self.offset = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+
+    def index(self, group: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return self.offset[group] + r % np.maximum(self.length[group], 1)
+
+    def pick(self, group: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return self.values[self.index(group, r)]
+
+
+class TemplatePool(FlatPool):
+    """Templates as positional ``str.format`` strings, brand name and handle filled in."""
+
+    def __init__(self, groups: Sequence[Sequence[str]], fixed: dict[str, str]) -> None:
+        super().__init__(groups)
+        self.compiled: list[tuple[str, tuple[str, ...]]] = []
+        for template in self.values.tolist():
+            text, names = "", []
+            for literal, name, spec, conv in Formatter().parse(template):
+                text += literal.replace("{", "{{").replace("}", "}}")
+                if name is None:
+                    continue
+                if name in fixed:
+                    text += fixed[name].replace("{", "{{").replace("}", "}}")
+                else:
+                    text += "{" + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}"
+                    names.append(name)
+            self.compiled.append((text, tuple(names)))
+
+
+class Fields:
+    """Fill-in columns for one chunk, each computed on first use."""
+
+    def __init__(self, makers: dict[str, Callable[[], np.ndarray]]) -> None:
+        self.makers, self.cache = makers, {}  # type: dict[str, Callable[[], np.ndarray]], dict[str, np.ndarray]
+
+    def column(self, name: str) -> np.ndarray:
+        if name not in self.cache:
+            self.cache[name] = self.makers[name]()
+        return self.cache[name]
+
+
+def format_groups(
+    pool: TemplatePool, group: np.ndarray, r: np.ndarray, fields: Fields, rows: np.ndarray
+) -> np.ndarray:
+    """Fill the template each of ``rows`` picks; each template is mapped over its rows at once."""
+    out = np.empty(len(rows), dtype=object)
+    if not len(rows):
+        return out
+    chosen = pool.index(group[rows], r[rows])
+    order = np.argsort(chosen, kind="stable")
+    uniq, starts = np.unique(chosen[order], return_index=True)
+    for tid, at in zip(uniq.tolist(), np.split(order, starts[1:]), strict=False):
+        fmt, names = pool.compiled[tid]
+        if names:
+            src = rows[at]
+            out[at] = list(map(fmt.format, *(fields.column(nm)[src].tolist() for nm in names)))
+        else:
+            out[at] = fmt.format()
+    return out
+
+
+class _Pools:
+    """Everything that does not change from row to row, prepared once per render."""
+
+    def __init__(
+        self,
+        brand_name: str,
+        brand_handle: str,
+        products: Sequence[str],
+        brand_tags: Sequence[str],
+        topics: Sequence[str],
+        incident_tags: Sequence[Sequence[str]],
+    ) -> None:
+        fixed = {"b": brand_name, "h": brand_handle}
+        self.brand_handle = brand_handle
+        self.cores = TemplatePool([CORES[i] for i in INTENTS], fixed)
+        self.extras = TemplatePool([EXTRAS[i] for i in INTENTS], fixed)
+        self.tails = TemplatePool([TAILS], fixed)
+        self.quips = TemplatePool([QUOTE_COMMENTS], fixed)
+        self.greetings = TemplatePool([EMAIL_GREETINGS], fixed)
+        self.closings = FlatPool([[f"\n\n{c},\n" for c in EMAIL_CLOSINGS]])
+        # openers end with a space and closers start with one, so joining never doubles spaces
+        self.openers = FlatPool([[f"{o} " if o else "" for o in OPENERS[e]] for e in EMOTIONS])
+        self.closers = FlatPool([[f" {c}" if c else "" for c in CLOSERS[e]] for e in EMOTIONS])
+        self.stars = np.array([f"{_STARS[e]}/5 - " for e in EMOTIONS], dtype=object)
+        self.products = np.array(list(products), dtype=object)
+        # topic pools: one per incident (its topic), then one per intent for baseline posts
+        self.topics = FlatPool(
+            [[t] for t in topics] + [TOPICS.get(i, TOPICS["question"]) for i in INTENTS]
+        )
+        self.n_incidents = len(topics)
+        # hashtag pools: one per incident (its tags or the brand's), then the baseline's
+        self.tags = FlatPool([list(t or brand_tags) for t in incident_tags] + [list(brand_tags)])
+        # abbreviations can only apply to a short post with one of these fragments in it
+        self.abbreviable = {
+            "core": _abbreviable([text for text, _ in self.cores.compiled]),
+            "tail": _abbreviable([text for text, _ in self.tails.compiled]),
+            "opener": _abbreviable(self.openers.values[:-1].tolist()),
+            "closer": _abbreviable(self.closers.values[:-1].tolist()),
+            "topic": _abbreviable(self.topics.values[:-1].tolist()),
+            "product": _abbreviable(self.products.tolist())[:-1],
+        }
 
 
 def render_texts(
@@ -89,84 +215,165 @@ def render_texts(
     rng: np.random.Generator,
 ) -> list[str]:
     """Render one text per row; rows are in time order so a repost's parent comes first."""
-    n = len(intent)
-    rand = rng.integers(0, 2**31, size=(n, RANDOM_COLUMNS), dtype=np.int64).tolist()
+    pools = _Pools(brand_name, brand_handle, products, brand_tags, topics, incident_tags)
+    handle_arr = np.array(handles, dtype=object) if len(handles) else np.zeros(0, dtype=object)
     out: list[str] = []
-    intents = [INTENTS[c] for c in intent.tolist()]
-    emotions = [EMOTIONS[c] for c in emotion.tolist()]
-    channels = [CHANNELS[c] for c in channel.tolist()]
-    kinds, incs, parents = kind.tolist(), incident.tolist(), parent.tolist()
-    custs = customer.tolist()
-    for i in range(n):
-        r = rand[i]
-        k, par = kinds[i], parents[i]
-        if k == _KIND_REPOST and par >= 0:
-            out.append(f"RT {handles[par]}: {out[par]}"[:TWEET_LIMIT])
-            continue
-        it, em, ch, inc = intents[i], emotions[i], channels[i], incs[i]
-        if inc >= 0:
-            topic = topics[inc]
-            tags = incident_tags[inc] or brand_tags
-        else:
-            pool = TOPICS.get(it, TOPICS["question"])
-            topic = pool[r[0] % len(pool)]
-            tags = brand_tags
-        cores = CORES[it]
-        fill = {
-            "b": brand_name,
-            "h": brand_handle,
-            "p": products[r[1] % len(products)],
-            "topic": topic,
-            "n": 2 + r[2] % 9,
-            "mins": 5 * (1 + r[3] % 48),
-            "ref": _ref(r[4]),
-            "city": _CITIES[r[5] % len(_CITIES)],
-            "day": _DAYS[r[5] % 7],
-            "amt": 20 + r[6] % 980,
-        }
-        core = cores[r[7] % len(cores)].format(**fill)
-        extras = EXTRAS[it]
-        extra = extras[r[8] % len(extras)].format(**fill) if r[8] % 3 else ""
-        if it == "security":
-            core, extra = _leet(core, r[2]), _leet(extra, r[2] >> 8)
-        opener = OPENERS[em][r[9] % len(OPENERS[em])]
-        closer = CLOSERS[em][r[10] % len(CLOSERS[em])]
-        if ch in LONG_CHANNELS or ch not in _SHORT:
-            core = core[:1].upper() + core[1:]
-        if ch in LONG_CHANNELS:
-            if ch == "email" and em == "neutral":
-                opener = ""
-            body = " ".join(s for s in (opener, core, extra, closer) if s)
-            if ch == "email":
-                greet = EMAIL_GREETINGS[r[11] % len(EMAIL_GREETINGS)].format(**fill)
-                close = EMAIL_CLOSINGS[(r[11] >> 8) % len(EMAIL_CLOSINGS)]
-                sig = names[i] or "A customer"
-                cid = f"\nCustomer number C-{custs[i]:06d}" if custs[i] >= 0 else ""
-                body = f"{greet}\n\n{body}\n\n{close},\n{sig}{cid}"
-            elif ch == "review":
-                stars = {"angry": 1, "frustrated": 1, "sad": 2, "neutral": 3, "happy": 5}[em]
-                body = f"{stars}/5 - {body}"
-        else:
-            parts = [s for s in (opener, core, extra if ch not in _SHORT else "", closer) if s]
-            body = " ".join(parts)
-            if ch in _SHORT:
-                if (r[4] >> 24) % 3 == 0:
-                    body = f"{body} {TAILS[(r[4] >> 26) % len(TAILS)].format(**fill)}"
-                body = _abbreviate(body, r[10] >> 6)
-                if r[9] % 4 == 0:
-                    body = _typo(body, r[9] >> 3)
-                if em == "angry" and r[8] % 5 == 0:
-                    body = body.upper()
-                if k == _KIND_REPLY and par >= 0:
-                    body = f"{handles[par]} {body}"
-                elif r[11] % 4 and ch not in PRIVATE_CHANNELS:
-                    body = f"{brand_handle} {body}"
-                if r[11] % 5 == 0 and tags and ch not in PRIVATE_CHANNELS:
-                    body = f"{body} {tags[(r[11] >> 3) % len(tags)]}"
-            if k == _KIND_QUOTE and par >= 0:
-                quip = QUOTE_COMMENTS[r[6] % len(QUOTE_COMMENTS)].format(**fill)
-                body = f"{quip} {body}"
-        if ch in _SHORT and len(body) > TWEET_LIMIT:
-            body = body[: TWEET_LIMIT - 3] + "..."
-        out.append(body)
+    n = len(intent)
+    for lo in range(0, n, TEXT_CHUNK):
+        hi = min(n, lo + TEXT_CHUNK)
+        r = rng.integers(0, 2**31, size=(hi - lo, RANDOM_COLUMNS), dtype=np.int64)
+        kd, par = kind[lo:hi].astype(np.int64), parent[lo:hi].astype(np.int64)
+        reposts = (kd == _KIND_REPOST) & (par >= 0)
+        own = np.flatnonzero(~reposts)
+        chunk = np.empty(hi - lo, dtype=object)
+        chunk[own] = _render_own(
+            pools,
+            r[own],
+            intent[lo:hi][own].astype(np.int64),
+            emotion[lo:hi][own].astype(np.int64),
+            channel[lo:hi][own].astype(np.int64),
+            kd[own],
+            incident[lo:hi][own].astype(np.int64),
+            par[own],
+            customer[lo:hi][own].astype(np.int64),
+            handle_arr,
+            names,
+            lo + own,
+        )
+        out.extend(chunk.tolist())
+        # reposts in row order: a parent (even a repost itself) always precedes its child
+        for i, p in zip(
+            (lo + np.flatnonzero(reposts)).tolist(), par[reposts].tolist(), strict=False
+        ):
+            out[i] = f"RT {handles[p]}: {out[p]}"[:TWEET_LIMIT]
     return out
+
+
+def _render_own(
+    pools: _Pools,
+    r: np.ndarray,
+    it: np.ndarray,
+    em: np.ndarray,
+    ch: np.ndarray,
+    kd: np.ndarray,
+    inc: np.ndarray,
+    par: np.ndarray,
+    cust: np.ndarray,
+    handle_arr: np.ndarray,
+    names: Sequence[str],
+    rows: np.ndarray,
+) -> np.ndarray:
+    """Texts of the rows that are not reposts (all arrays are those rows only)."""
+    m = len(it)
+    if m == 0:
+        return np.zeros(0, dtype=object)
+    topic = np.where(
+        inc >= 0, pools.topics.offset[inc], pools.topics.index(pools.n_incidents + it, r[:, 0])
+    )
+    fields = Fields(
+        {
+            "p": lambda: pools.products[r[:, 1] % len(pools.products)],
+            "topic": lambda: pools.topics.values[topic],
+            "n": lambda: 2 + r[:, 2] % 9,
+            "mins": lambda: 5 * (1 + r[:, 3] % 48),
+            "ref": lambda: np.array([f"{x:06X}" for x in (r[:, 4] & 0xFFFFFF).tolist()], object),
+            "city": lambda: _CITY_ARR[r[:, 5] % len(_CITY_ARR)],
+            "day": lambda: _DAY_ARR[r[:, 5] % len(_DAY_ARR)],
+            "amt": lambda: 20 + r[:, 6] % 980,
+        }
+    )
+    short, long, private = _IS_SHORT[ch], _IS_LONG[ch], _IS_PRIVATE[ch]
+    core = format_groups(pools.cores, it, r[:, 7], fields, np.arange(m))
+    abbr = pools.abbreviable
+    maybe_abbr = (
+        abbr["core"][pools.cores.index(it, r[:, 7])]
+        | abbr["opener"][pools.openers.index(em, r[:, 9])]
+        | abbr["closer"][pools.closers.index(em, r[:, 10])]
+        | abbr["topic"][topic]
+        | abbr["product"][r[:, 1] % len(pools.products)]
+    )
+    with_extra = np.flatnonzero((r[:, 8] % 3 != 0) & ~short)
+    extra = np.full(m, "", dtype=object)
+    if with_extra.size:
+        extra[with_extra] = " " + format_groups(pools.extras, it, r[:, 8], fields, with_extra)
+    sec = np.flatnonzero(it == _SECURITY)
+    if sec.size:
+        core[sec] = [
+            _leet(c, x) for c, x in zip(core[sec].tolist(), r[sec, 2].tolist(), strict=False)
+        ]
+        extra[sec] = [
+            _leet(e, x >> 8) for e, x in zip(extra[sec].tolist(), r[sec, 2].tolist(), strict=False)
+        ]
+    cap = np.flatnonzero(~short)
+    core[cap] = [c[:1].upper() + c[1:] for c in core[cap].tolist()]
+    opener = pools.openers.pick(em, r[:, 9])
+    opener[(ch == _EMAIL) & (em == _NEUTRAL)] = ""
+    body = opener + core + extra + pools.closers.pick(em, r[:, 10])
+
+    email = np.flatnonzero(ch == _EMAIL)
+    if email.size:
+        greet = format_groups(pools.greetings, np.zeros(m, np.int64), r[:, 11], fields, email)
+        close = pools.closings.pick(np.zeros(email.size, np.int64), r[email, 11] >> 8)
+        sig = np.array([names[i] or "A customer" for i in rows[email].tolist()], dtype=object)
+        cid = np.array(
+            [f"\nCustomer number C-{c:06d}" if c >= 0 else "" for c in cust[email].tolist()],
+            dtype=object,
+        )
+        body[email] = greet + "\n\n" + body[email] + close + sig + cid
+    review = np.flatnonzero(ch == _REVIEW)
+    body[review] = pools.stars[em[review]] + body[review]
+
+    s = np.flatnonzero(short)
+    if s.size:
+        tail = s[(r[s, 4] >> 24) % 3 == 0]
+        if tail.size:
+            zeros = np.zeros(tail.size, np.int64)
+            maybe_abbr[tail] |= abbr["tail"][pools.tails.index(zeros, r[tail, 4] >> 26)]
+            body[tail] = (
+                body[tail]
+                + " "
+                + format_groups(pools.tails, np.zeros(m, np.int64), r[:, 4] >> 26, fields, tail)
+            )
+        ab = s[maybe_abbr[s]]
+        body[ab] = [
+            _abbreviate(b, x)
+            for b, x in zip(body[ab].tolist(), (r[ab, 10] >> 6).tolist(), strict=False)
+        ]
+        ty = s[r[s, 9] % 4 == 0]
+        body[ty] = [
+            _typo(b, x) for b, x in zip(body[ty].tolist(), (r[ty, 9] >> 3).tolist(), strict=False)
+        ]
+        shout = s[(em[s] == _ANGRY) & (r[s, 8] % 5 == 0)]
+        body[shout] = [b.upper() for b in body[shout].tolist()]
+        reply = (kd[s] == _KIND_REPLY) & (par[s] >= 0)
+        body[s[reply]] = handle_arr[par[s[reply]]] + " " + body[s[reply]]
+        mention = s[~reply & (r[s, 11] % 4 != 0) & ~private[s]]
+        body[mention] = pools.brand_handle + " " + body[mention]
+        tagged = s[
+            (r[s, 11] % 5 == 0) & ~private[s] & (pools.tags.length[_source(pools, inc[s])] > 0)
+        ]
+        if tagged.size:
+            tags = pools.tags.pick(_source(pools, inc[tagged]), r[tagged, 11] >> 3)
+            body[tagged] = body[tagged] + " " + tags
+    quote = np.flatnonzero(~long & (kd == _KIND_QUOTE) & (par >= 0))
+    if quote.size:
+        quip = format_groups(pools.quips, np.zeros(m, np.int64), r[:, 6], fields, quote)
+        body[quote] = quip + " " + body[quote]
+    if s.size:
+        lengths = np.fromiter(map(len, body[s].tolist()), dtype=np.int64, count=s.size)
+        cut = s[lengths > TWEET_LIMIT]
+        body[cut] = [b[: TWEET_LIMIT - 3] + "..." for b in body[cut].tolist()]
+    return body
+
+
+def _source(pools: _Pools, inc: np.ndarray) -> np.ndarray:
+    """Hashtag pool per row: the incident's, or the baseline's (the last pool)."""
+    return np.where(inc >= 0, inc, pools.n_incidents)
+
+
+_CITY_ARR = np.array(
+    ["Lisbon", "Denver", "Oslo", "Austin", "Dublin", "Osaka", "Nairobi", "Quito", "Perth"], object
+)
+_DAY_ARR = np.array(
+    ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"], object
+)

@@ -199,9 +199,8 @@ def main() -> None:
     start = time.perf_counter()
     results = build_results(run, scenario, "drill", ["bench/report.py", str(n)])
     built = time.perf_counter() - start
-    print(
-        f"  (alone: events.jsonl -> columns {t_events:.2f} s, actions.jsonl -> columns {t_actions:.2f} s)"
-    )
+    print(f"  (alone: events.jsonl -> columns {t_events:.2f} s, ", end="")
+    print(f"actions.jsonl -> columns {t_actions:.2f} s)")
     start = time.perf_counter()
     report = render_report(results, run, datetime(2026, 3, 14, tzinfo=UTC))
     rendered = time.perf_counter() - start

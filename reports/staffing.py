@@ -76,7 +76,7 @@ def _windows(
     starts: np.ndarray,
     need: list[int | None],
     had: np.ndarray,
-    interval_s: float,
+    ends: np.ndarray,
     start: datetime | None,
 ) -> list[dict[str, Any]]:
     out = []
@@ -89,7 +89,7 @@ def _windows(
         j = i
         while j + 1 < len(short) and short[j + 1]:
             j += 1
-        lo, hi = float(starts[i]), float(starts[j] + interval_s)
+        lo, hi = float(starts[i]), float(ends[j])
         needed = max(n for n in need[i : j + 1] if n is not None)
         rostered = int(had[i : j + 1].min())
         label = f"{clock(lo, start)}-{clock(hi, start)}"
@@ -144,6 +144,8 @@ def staffing_metrics(
     ev = run.events
     n_int = max(1, math.ceil(roster.duration_s / interval_s))
     starts = np.arange(n_int) * interval_s
+    # the last interval may be cut short by the scenario's end: rates use its real length
+    lengths = np.minimum(interval_s, roster.duration_s - starts).clip(min=1.0)
     need = ev.respond
     arrival_bin = np.clip((ev.t // interval_s).astype(np.int64), 0, n_int - 1)
     answered_at = ev.t + out.first_response_s
@@ -170,9 +172,12 @@ def staffing_metrics(
         backlog = np.cumsum(arrivals) - np.cumsum(throughput)
         due = np.bincount(arrival_bin[mine], minlength=n_int)
         ok = np.bincount(arrival_bin[mine & met], minlength=n_int)
-        rostered = np.array([plan.agents_at(s + interval_s / 2) for s in starts])
-        req_c = [_required(a / interval_s, plan, roster, False, cache) for a in arrivals.tolist()]
-        req_a = [_required(a / interval_s, plan, roster, True, cache) for a in arrivals.tolist()]
+        rostered = np.array(
+            [plan.agents_at(s + w / 2) for s, w in zip(starts, lengths, strict=True)]
+        )
+        rates = (arrivals / lengths).tolist()
+        req_c = [_required(rate, plan, roster, False, cache) for rate in rates]
+        req_a = [_required(rate, plan, roster, True, cache) for rate in rates]
         req_sim = [sim.get((plan.name, float(s))) for s in starts]
         rows = []
         for i in range(n_int):
@@ -191,8 +196,8 @@ def staffing_metrics(
                 }
             )
             if req_c[i] is not None:
-                shortfall_hours += max(0, req_c[i] - int(rostered[i])) * interval_s / 3600.0
-        windows += _windows(plan.name, starts, req_c, rostered, interval_s, roster.start)
+                shortfall_hours += max(0, req_c[i] - int(rostered[i])) * float(lengths[i]) / 3600.0
+        windows += _windows(plan.name, starts, req_c, rostered, starts + lengths, roster.start)
         tiers_out.append(
             {
                 "name": plan.name,

@@ -91,10 +91,12 @@ def storm_chart(storm: dict[str, Any]) -> str:
     plt = _plt()
     width = float(storm["bin_s"])
     n = len(next(iter(series.values())))
-    x = [i * width / 60.0 for i in range(n)]
+    x = [i * width / 60.0 for i in range(n + 1)]  # one more edge: the last bin is drawn too
     fig, ax = plt.subplots(figsize=WIDE)
     names = sorted(series, key=lambda k: -sum(series[k]))
-    per_min = [[v * 60.0 / width for v in series[k]] for k in names]
+    per_min = [
+        [v * 60.0 / width for v in series[k]] + [series[k][-1] * 60.0 / width] for k in names
+    ]
     colours = [INTENT_COLOURS.get(k, PALETTE[i % len(PALETTE)]) for i, k in enumerate(names)]
     ax.stackplot(
         x,
@@ -234,11 +236,7 @@ def staffing_chart(tiers: list[dict[str, Any]]) -> str:
     for row, tier in enumerate(tiers):
         rows = tier["intervals"]
         x = [r["start_s"] / 60.0 for r in rows] + [
-            (
-                rows[-1]["start_s"]
-                + (rows[1]["start_s"] - rows[0]["start_s"] if len(rows) > 1 else 900)
-            )
-            / 60.0
+            rows[-1].get("end_s", rows[-1]["start_s"]) / 60.0
         ]
         ax, bx = axes[row]
         for key, colour, label in (

@@ -18,6 +18,8 @@ from reports.format import FILTERS
 
 TEMPLATE = "report.html.j2"
 MAX_MISSES_SHOWN = 500  # every miss is in results.json; the page lists this many
+UNANSWERED_BAD = 0.1  # the first-response card turns red above this share never answered
+SLA_GOOD = 0.9  # the deadline card is green at or above this share
 
 
 def _environment() -> Any:
@@ -61,24 +63,33 @@ def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
     gates = {g["name"]: g for g in results.get("gates") or []}
     fr = results["latency"]["first_response_s"]
     esc = results["escalation"]
+    counts = results["counts"]
+    latency = results["latency"]
+    sla = latency.get("sla_attainment")
+    need = counts.get("needed_response") or 0
+    unanswered = counts.get("unanswered") or 0
+    fr_ok = gates.get("first_response_p90", {}).get("passed")
+    if need and unanswered / need > UNANSWERED_BAD:
+        fr_ok = False  # a fast p90 over the few posts answered is no comfort
+    esc_ok = [gates[k]["passed"] for k in ("escalation_accuracy", "critical_recall") if k in gates]
     return [
         {
-            "label": "First response, p90",
+            "label": "First response, p90 of posts answered",
             "value": duration(fr.get("p90")),
-            "note": f"median {duration(fr.get('p50'))}",
-            "ok": gates.get("first_response_p90", {}).get("passed"),
+            "note": f"median {duration(fr.get('p50'))}; {unanswered:,} of {need:,} never answered",
+            "ok": fr_ok,
         },
         {
             "label": "Escalation accuracy",
             "value": percent(esc.get("accuracy")),
             "note": f"critical recall {percent(esc.get('critical_recall'))}",
-            "ok": gates.get("escalation_accuracy", {}).get("passed"),
+            "ok": all(esc_ok) if esc_ok else None,
         },
         {
             "label": "Answered within deadline",
-            "value": percent(results["latency"].get("sla_attainment")),
-            "note": f"{results['counts']['unanswered']:,} never answered",
-            "ok": None,
+            "value": percent(sla),
+            "note": f"{latency.get('sla_met', 0):,} of {latency.get('sla_due', 0):,} posts",
+            "ok": None if sla is None else sla >= SLA_GOOD,
         },
     ]
 

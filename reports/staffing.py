@@ -184,6 +184,7 @@ def staffing_metrics(
             rows.append(
                 {
                     "start_s": float(starts[i]),
+                    "end_s": float(starts[i] + lengths[i]),
                     "clock": clock(float(starts[i]), roster.start),
                     "arrivals": int(arrivals[i]),
                     "throughput": int(throughput[i]),
@@ -229,6 +230,7 @@ def staffing_metrics(
     intervals = [
         {
             "start_s": float(starts[i]),
+            "end_s": float(starts[i] + lengths[i]),
             "clock": clock(float(starts[i]), roster.start),
             "arrivals": int(totals["arrivals"][i]),
             "throughput": int(totals["throughput"][i]),

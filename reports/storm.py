@@ -1,8 +1,9 @@
 """The storm itself: posts over time by intent, incident and wave markers, the mix.
 
-Bins are one minute, widened (in whole minutes) so a long scenario has at most
-``MAX_BINS`` bins. Burstiness is ``(sigma - mean) / (sigma + mean)`` of the gaps
-between consecutive events (0 for a Poisson stream, towards 1 for bursts).
+Bins are the narrowest of ``BIN_WIDTHS`` that keeps at most ``TARGET_BINS`` bins
+(5 s for a three-minute smoke storm, 2 min for a three-hour crisis). Burstiness is
+``(sigma - mean) / (sigma + mean)`` of the gaps between consecutive events (0 for a
+Poisson stream, towards 1 for bursts).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 
 from reports.runfolder import Categorical, RunData
 
-MAX_BINS = 600
+TARGET_BINS = 120  # at most this many bins over the scenario
+BIN_WIDTHS = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)
 
 
 def _mix(cat: Categorical) -> dict[str, int]:
@@ -58,7 +60,7 @@ def storm_metrics(run: RunData, scenario: Any, interval_s: float) -> dict[str, A
     """The ``storm`` section: per-bin counts by intent, markers, mix and burstiness."""
     ev = run.events
     duration = float(getattr(scenario, "duration", 0.0) or (ev.t.max() if len(ev) else 60.0))
-    width = 60.0 * max(1, math.ceil(duration / 60.0 / MAX_BINS))
+    width = next((w for w in BIN_WIDTHS if duration / w <= TARGET_BINS), BIN_WIDTHS[-1])
     n_bins = max(1, math.ceil(duration / width))
     bins = np.clip((ev.t // width).astype(np.int64), 0, n_bins - 1)
     by_intent = {}

@@ -56,7 +56,7 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
                    "unsent": n - sent,
                    "unmatched_actions": int(platform_stats.get("unmatched", 0)),
                    "rejected_callbacks": int(platform_stats.get("rejected", 0)),
-                   "throttled": int((log.status == 429).sum())},
+                   "throttled": int(log.throttled)},
         "status_codes": dict(sorted(codes.items())),
         "per_second": {"planned": _per_second(intended, n_bins),
                        "sent": _per_second(log.actual_s, n_bins),

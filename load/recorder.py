@@ -46,6 +46,7 @@ class SendLog:
     status: np.ndarray = field(init=False)
     errors: Counter[str] = field(default_factory=Counter)
     cap_waits: int = 0  # sends that had to wait for the in-flight cap
+    throttled: int = 0  # answers that were 429, or refused with a Retry-After header
 
     def __post_init__(self) -> None:
         self.actual_s = np.full(self.n, np.nan)
@@ -67,7 +68,7 @@ class SendLog:
     def to_wire(self) -> dict[str, Any]:
         return {"actual_s": self.actual_s.tobytes(), "done_s": self.done_s.tobytes(),
                 "status": self.status.tobytes(), "errors": dict(self.errors),
-                "cap_waits": self.cap_waits}
+                "cap_waits": self.cap_waits, "throttled": self.throttled}
 
     def absorb(self, positions: np.ndarray, wire: dict[str, Any]) -> None:
         """Place a worker's outcomes (for its global ``positions``) into this log."""
@@ -76,6 +77,7 @@ class SendLog:
         self.status[positions] = np.frombuffer(wire["status"], dtype=np.int32)
         self.errors.update(wire["errors"])
         self.cap_waits += int(wire.get("cap_waits", 0))
+        self.throttled += int(wire.get("throttled", 0))
 
 
 def _lowest_equivalent(micros: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ CONNECT_TIMEOUT_S = 5.0
 YIELD_EVERY = 32  # when behind schedule, let request greenlets run every N spawns
 RECENT_LAGS = 2048
 FD_HEADROOM = 256
+HTTP_TOO_MANY = 429
 # A send due within EARLY_S goes now rather than after a sleep: a timer per event costs more
 # than it buys (the event loop's timers are not finer than this anyway).
 EARLY_S = 0.0002
@@ -56,6 +57,11 @@ def raise_open_file_limit(wanted: int) -> None:
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft != resource.RLIM_INFINITY and soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _retry_after(resp: Any) -> bool:
+    headers = getattr(resp, "headers", None)
+    return bool(headers) and "retry-after" in headers
 
 
 class ReplayUser(FastHttpUser):
@@ -159,6 +165,8 @@ class Sender:
                     pass
         else:
             self.failed += 1
+            if code == HTTP_TOO_MANY or _retry_after(resp):
+                self.log.throttled += 1
 
     def run(self, start_wall: float, stop: Event,
             drain_timeout: float = REQUEST_TIMEOUT_S) -> SendLog:

@@ -112,3 +112,25 @@ def test_x_webhook_signatures_verify_at_the_reference_stack(tmp_path: Path,
     good, bad = results["consumer-secret"], results["wrong-secret"]
     assert good["counts"]["accepted"] == 40 and good["counts"]["failed"] == 0
     assert bad["counts"]["failed"] == 40 and bad["status_codes"] == {"401": 40}
+
+
+def test_profile_polls_case_state_back_from_the_stack(tmp_path: Path, reference_stack) -> None:
+    from load.launcher import free_port
+
+    port = free_port()
+    base = reference_stack(f"http://127.0.0.1:{port}", "--no-agents")
+    _events_file(tmp_path / "events.jsonl", 20)
+    profile = tmp_path / "polling.yaml"
+    profile.write_text((ROOT / "targets/reference.yaml").read_text() + (
+        "poll:\n  path: /cases/{{ event.id }}\n"
+        "  fields: {route: route, tier: tier, priority: priority, case: case_id}\n"))
+    done = subprocess.run(
+        [sys.executable, "-m", "load.orchestrate", str(tmp_path / "events.jsonl"), "-o",
+         str(tmp_path / "run"), "--target", str(profile), "--base-url", base, "--speed", "40",
+         "--platform-port", str(port)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    polled = [a for a in lines(tmp_path / "run" / "actions.jsonl") if a.get("source") == "poll"]
+    assert sorted(a["event_id"] for a in polled) == [f"ev-{i:06d}" for i in range(20)]
+    assert all(a["action"] == "triage" and a["route"] and a["case"] for a in polled)
+    captured = lines(tmp_path / "run" / "captures.jsonl")
+    assert {c["case_id"] for c in captured} == {a["case"] for a in polled}

@@ -27,6 +27,7 @@ TARGET = textwrap.dedent('''
     from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
     latency, period, stall, fail_every, log = float(sys.argv[1]), float(sys.argv[2]), \\
         float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    fail_code = int(sys.argv[6])
     lock = threading.Lock()
     count = [0]
     t0 = time.monotonic()
@@ -48,9 +49,11 @@ TARGET = textwrap.dedent('''
                 if phase < stall:
                     time.sleep(stall - phase)  # the periodic stall: wait until it ends
             time.sleep(latency)
-            self._answer(500 if fail_every and n % fail_every == 0 else 202)
+            self._answer(fail_code if fail_every and n % fail_every == 0 else 202)
         def _answer(self, code):
-            self.wfile.write(b"HTTP/1.1 %d X\\r\\nContent-Length: 2\\r\\n\\r\\n{}" % code)
+            extra = b"Retry-After: 1\\r\\n" if code == 429 else b""
+            head = b"HTTP/1.1 %d X\\r\\n%sContent-Length: 2\\r\\n\\r\\n" % (code, extra)
+            self.wfile.write(head + b"{}")
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.request_queue_size = 1024
     server = ThreadingHTTPServer(("127.0.0.1", 0), H)
@@ -63,11 +66,11 @@ class Target:
     """A loopback HTTP target in its own process."""
 
     def __init__(self, tmp: Path, latency: float = 0.005, period: float = 0.0, stall: float = 0.0,
-                 fail_every: int = 0) -> None:
+                 fail_every: int = 0, fail_code: int = 500) -> None:
         self.log = tmp / "received.txt"
         self.proc = subprocess.Popen(
             [sys.executable, "-c", TARGET, str(latency), str(period), str(stall),
-             str(fail_every), str(self.log)], stdout=subprocess.PIPE, text=True)
+             str(fail_every), str(self.log), str(fail_code)], stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout is not None
         self.port = int(self.proc.stdout.readline())
         self.url = f"http://127.0.0.1:{self.port}"
@@ -203,6 +206,17 @@ def test_failing_target_is_counted_and_balances(tmp_path: Path, make_target) -> 
     assert data["counts"]["failed"] == n // 10 == data["status_codes"]["500"]
     assert data["counts"]["accepted"] == n - n // 10
     assert sum(data["per_second"]["failed"]) == n // 10
+
+
+def test_throttling_is_detected(tmp_path: Path, make_target) -> None:
+    target = make_target(latency=0.001, fail_every=4, fail_code=429)
+    n = 200
+    write_events(tmp_path / "events.jsonl", n, rate=200.0)
+    done = replay(tmp_path / "events.jsonl", tmp_path / "run", target.url, 1.0)
+    assert done.returncode == 0, done.stderr
+    data = check_accounting(tmp_path / "run", n)
+    assert data["counts"]["throttled"] == n // 4 == data["status_codes"]["429"]
+    assert data["counts"]["failed"] == n // 4
 
 
 def test_target_dying_mid_run_still_balances(tmp_path: Path, make_target) -> None:

@@ -61,7 +61,7 @@ def raise_open_file_limit(wanted: int) -> None:
 
 def _retry_after(resp: Any) -> bool:
     headers = getattr(resp, "headers", None)
-    return bool(headers) and "retry-after" in headers
+    return headers is not None and "retry-after" in headers
 
 
 class ReplayUser(FastHttpUser):

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from reports.report import render_report  # noqa: E402
 from reports.results import build_results  # noqa: E402
 from reports.runfolder import read_actions, read_events  # noqa: E402
-from tests.report_fixtures import EXPECTED, tiny_scenario  # noqa: E402
+from tests.test_report_fixtures import EXPECTED, tiny_scenario  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "report-1m"
 INTENTS = ("complaint", "noise", "legal_threat")

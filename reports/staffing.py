@@ -118,7 +118,8 @@ def clock(seconds: float, start: datetime | None) -> str:
 def _sim_required(run: RunData) -> dict[tuple[str, float], int]:
     """(tier name, start_s) -> required_sim from team.json, when the team model wrote it."""
     team = run.team or {}
-    source = team.get("staffing") if isinstance(team.get("staffing"), dict) else team
+    staffing = team.get("staffing")
+    source: dict[str, Any] = staffing if isinstance(staffing, dict) else team
     out: dict[tuple[str, float], int] = {}
     for tier in source.get("tiers", []) or []:
         for row in tier.get("intervals", []) or [] if isinstance(tier, dict) else []:
@@ -196,8 +197,10 @@ def staffing_metrics(
                     "sla": ratio(int(ok[i]), int(due[i])),
                 }
             )
-            if req_c[i] is not None:
-                shortfall_hours += max(0, req_c[i] - int(rostered[i])) * float(lengths[i]) / 3600.0
+            required = req_c[i]
+            if required is not None:
+                gap = max(0, required - int(rostered[i]))
+                shortfall_hours += gap * float(lengths[i]) / 3600.0
         windows += _windows(plan.name, starts, req_c, rostered, starts + lengths, roster.start)
         tiers_out.append(
             {

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from reports import build_results, render_report
-from tests.report_fixtures import make_event, tiny_scenario, two_second_stack, write_run
+from tests.test_report_fixtures import make_event, tiny_scenario, two_second_stack, write_run
 
 AT = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 ARTIFACTS = Path(__file__).parent / "artifacts"

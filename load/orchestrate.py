@@ -167,7 +167,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     profile = load_profile(profile_path or REFERENCE_PROFILE, base_url)
     events = read_events(events_path)
     actions_path = run_dir / "actions.jsonl"
-    actions_path.touch()
+    actions_path.write_bytes(b"")  # a re-used folder must not mix in an old run's actions
+    (run_dir / "captures.jsonl").unlink(missing_ok=True)
     secret = os.environ.get(SECRET_ENV) or None
     platform = PlatformProcess(actions_path, speed, events_path, platform_port, secret=secret)
     stack: ReferenceStack | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter, methodcaller
@@ -66,7 +66,7 @@ class Events:
     priority: Categorical  # expected priority, "" when none
     respond: np.ndarray  # bool: the post needs an answer
     respond_within_s: np.ndarray  # NaN when no deadline
-    text: list[str]
+    text: Sequence[str]  # a list, or Arrow-backed (reports.arrowload.ArrowStrings)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -273,11 +273,35 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data
 
 
+def _read_columns(run_dir: Path) -> tuple[Events, Actions]:
+    """pyarrow's reader when installed and the files conform; orjson otherwise."""
+    events_path, actions_path = run_dir / "events.jsonl", run_dir / "actions.jsonl"
+    if not events_path.exists():
+        raise InputError(f"{events_path}: must be a readable file, got no such file")
+    try:
+        from reports import arrowload
+    except ImportError:
+        arrowload = None  # type: ignore[assignment]
+    if arrowload is not None:
+        try:
+            events, ids = arrowload.read_events(events_path)
+        except arrowload.ArrowFallback:
+            pass
+        else:
+            if not actions_path.exists():
+                return events, read_actions(actions_path, [])
+            try:
+                return events, arrowload.read_actions(actions_path, ids)
+            except arrowload.ArrowFallback:
+                return events, read_actions(actions_path, list(events.ids))
+    events = read_events(events_path)
+    return events, read_actions(actions_path, list(events.ids))
+
+
 def load_run(run_dir: Path) -> RunData:
     """Read events, actions and the optional replay/sends/team recordings of a run."""
     run_dir = Path(run_dir)
-    events = read_events(run_dir / "events.jsonl")
-    actions = read_actions(run_dir / "actions.jsonl", events.ids)
+    events, actions = _read_columns(run_dir)
     sends = None
     if (run_dir / "sends.npz").exists():
         with np.load(run_dir / "sends.npz") as npz:

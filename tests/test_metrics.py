@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -345,3 +346,46 @@ def test_an_empty_run_has_no_figures_but_does_not_crash(tmp_path: Path) -> None:
     assert r["escalation"]["accuracy"] is None
     assert any(g["passed"] is False for g in r["gates"])  # a null metric fails its gate
     assert math.isclose(r["staffing"]["shortfall_agent_hours"], 0.0)
+
+
+def test_arrow_and_orjson_loaders_agree(tmp_path: Path) -> None:
+    from reports import arrowload
+    from reports.runfolder import read_actions, read_events
+
+    events, actions = two_second_stack(50)
+    events[3]["thread"] = None  # falls back to the event's own id
+    events[4]["incident"] = ""
+    events[5]["labels"]["expected"] = {"route": None, "respond": False}
+    actions.append(_action("ev-999999", "reply", 5.0, agent="ghost"))
+    actions.append(_action("ev-000001", "escalate", 40.0, tier=3))
+    run = write_run(tmp_path / "run", events, actions)
+    slow_events = read_events(run / "events.jsonl")
+    fast_events, ids = arrowload.read_events(run / "events.jsonl")
+    slow_actions = read_actions(run / "actions.jsonl", slow_events.ids)
+    fast_actions = arrowload.read_actions(run / "actions.jsonl", ids)
+
+    def decoded(cat: Any) -> list[str]:
+        return [cat.names[c] for c in cat.codes]
+
+    assert fast_events.ids == slow_events.ids
+    for name in ("channel", "incident", "thread", "intent", "route", "priority"):
+        assert decoded(getattr(fast_events, name)) == decoded(getattr(slow_events, name)), name
+    for name in ("t", "sentiment", "tier", "respond", "respond_within_s"):
+        np.testing.assert_array_equal(
+            getattr(fast_events, name), getattr(slow_events, name), err_msg=name
+        )
+    assert [fast_events.text[i] for i in range(50)] == list(slow_events.text)
+    np.testing.assert_array_equal(fast_actions.event, slow_actions.event)
+    assert fast_actions.event[-2] == -1
+    for name in ("action", "route", "priority", "agent"):
+        assert decoded(getattr(fast_actions, name)) == decoded(getattr(slow_actions, name)), name
+    np.testing.assert_array_equal(fast_actions.tier, slow_actions.tier)
+    np.testing.assert_array_equal(fast_actions.at, slow_actions.at)
+
+
+def test_a_field_of_the_wrong_type_falls_back_to_the_line_naming_reader(tmp_path: Path) -> None:
+    events, actions = two_second_stack(10)
+    events[2]["labels"]["expected"]["tier"] = "three"
+    run = write_run(tmp_path / "run", events, actions)
+    with pytest.raises(InputError, match=r"events.jsonl: every event must have id, t and labels"):
+        build_results(run, tiny_scenario(), "simulate", [])

@@ -446,3 +446,105 @@ def test_bad_events_file_is_an_input_error(tmp_path: Path) -> None:
     path.write_text('{"id": "ev-0000000"}\n')
     with pytest.raises(InputError, match=r"events\.jsonl: line 1 must be an event"):
         read_jsonl(path)
+
+
+def _reference_line(table: EventTable, i: int) -> bytes:
+    """One event exactly as DESIGN.md section 5 describes it, encoded by orjson."""
+    import orjson
+
+    def ref(v: int, prefix: str, width: int) -> str | None:
+        return f"{prefix}{v:0{width}d}" if v >= 0 else None
+
+    within = float(table.respond_within_s[i])
+    priority = int(table.priority[i])
+    return orjson.dumps(
+        {
+            "id": ref(i, "ev-", 7),
+            "t": round(float(table.t[i]), 3),
+            "channel": table.names("channel")[i],
+            "kind": table.names("kind")[i],
+            "parent": ref(int(table.parent[i]), "ev-", 7),
+            "thread": ref(int(table.thread[i]), "th-", 7),
+            "author": {
+                "handle": table.handle[i],
+                "name": table.name[i],
+                "followers": int(table.followers[i]),
+                "verified": bool(table.verified[i]),
+                "customer_id": ref(int(table.customer[i]), "C-", 6),
+                "segment": table.names("segment")[i],
+            },
+            "text": table.text[i],
+            "lang": "en",
+            "incident": table.names("incident")[i],
+            "labels": {
+                "intent": table.names("intent")[i],
+                "emotion": table.names("emotion")[i],
+                "sentiment": round(float(table.sentiment[i]), 3) + 0.0,
+                "journey_step": int(table.journey[i]) if table.journey[i] >= 0 else None,
+                "follows": ref(int(table.follows[i]), "ev-", 7),
+                "expected": {
+                    "route": table.names("route")[i],
+                    "tier": int(table.tier[i]),
+                    "priority": f"p{priority}" if priority else None,
+                    "respond": bool(table.respond[i]),
+                    "respond_within_s": None if math.isnan(within) else within,
+                },
+            },
+        }
+    )
+
+
+def test_writer_bytes_match_a_per_event_encoding(tiny_scenario: Scenario, tmp_path: Path) -> None:
+    table = generate(tiny_scenario, seed=8)
+    # strings JSON must escape, and non-ASCII, in every string column
+    awkward = ['a "quoted", \\ back\\slash', "ends with \\", '","', "tab\there\nnew\x01", "Zoë 🌧"]
+    for k, s in enumerate(awkward):
+        table.text[k] = s
+        table.name[k + 1] = s
+        table.handle[k + 2] = "@" + s
+    path = tmp_path / "events.jsonl"
+    write_jsonl(table, path)
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and len(lines) == len(table) + 1
+    for i in range(len(table)):
+        assert lines[i] == _reference_line(table, i), i
+    back = read_jsonl(path)
+    assert back.text[: len(awkward)] == awkward
+
+
+def test_reader_crosses_chunk_boundaries(
+    tiny_scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simulator.events as events
+
+    table = generate(tiny_scenario, seed=5)
+    path = tmp_path / "events.jsonl"
+    write_jsonl(table, path)
+    monkeypatch.setattr(events, "READ_CHUNK", 7)
+    monkeypatch.setattr(events, "WRITE_CHUNK", 11)
+    back = read_jsonl(path)
+    assert np.array_equal(back.parent, table.parent) and back.text == table.text
+    assert list(back.names("incident")) == list(table.names("incident"))
+    write_jsonl(back, tmp_path / "again.jsonl")
+    assert (tmp_path / "again.jsonl").read_bytes() == path.read_bytes()
+    lines = path.read_bytes().splitlines()
+    lines[9] = lines[9][:-1]
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    from simulator.errors import InputError
+
+    with pytest.raises(InputError, match=r"events\.jsonl: line 10 must be a JSON object"):
+        read_jsonl(path)
+
+
+def test_generate_command_takes_volume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import run_drill
+
+    smoke = Path(__file__).resolve().parent.parent / "scenarios" / "ci-smoke.yaml"
+    counts = []
+    for volume in ("1", "4"):
+        out = tmp_path / f"v{volume}.jsonl"
+        assert run_drill.main(["generate", str(smoke), "-o", str(out), "--volume", volume]) == 0
+        counts.append(len(out.read_bytes().splitlines()))
+    assert 2.5 < counts[1] / counts[0] < 6
+    assert run_drill.main(["generate", str(smoke), "-o", str(tmp_path / "x"), "--volume", "0"]) == 2
+    assert "--volume: must be > 0, got 0" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from JSONL holds them already. ``write_jsonl`` and ``read_jsonl`` round-trip eve
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -314,7 +314,7 @@ def _chunk_lines(  # noqa: PLR0913
 
 
 def _codes(
-    values: list[Any], pool: tuple[str, ...], what: str, source: str, before: int = 0
+    values: Sequence[Any], pool: tuple[str, ...], what: str, source: str, before: int = 0
 ) -> np.ndarray:
     """Map names to int8 codes (None -> -1); an unknown name is an InputError naming the line."""
     lookup: dict[Any, int] = {name: i for i, name in enumerate(pool)}
@@ -388,7 +388,7 @@ def _read_jsonl(path: Path | str) -> EventTable:
     del lines
     if not parts:
         parts.append(_columns([], source, 0))
-    cat = {
+    cat: dict[str, Any] = {
         k: (
             np.concatenate([p[k] for p in parts])
             if isinstance(parts[0][k], np.ndarray)
@@ -415,14 +415,14 @@ def _transpose(rows: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]
     return list(zip(*rows, strict=True)) if rows else [()] * width
 
 
-def _numbers(values: list[Any], dtype: type, missing: float) -> np.ndarray:
+def _numbers(values: Sequence[Any], dtype: type, missing: float) -> np.ndarray:
     """Numbers (None -> ``missing``) as ``dtype``."""
     arr = np.array(values, dtype=np.float64)
     arr[np.isnan(arr)] = missing
     return arr.astype(dtype)
 
 
-def _refs(values: list[Any], prefix: int) -> np.ndarray:
+def _refs(values: Sequence[Any], prefix: int) -> np.ndarray:
     """``ev-0000123``-style references to their numbers; None or empty -> -1."""
     return np.array([int(v[prefix:]) if v else -1 for v in values], dtype=np.int64)
 

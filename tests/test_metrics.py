@@ -389,3 +389,18 @@ def test_a_field_of_the_wrong_type_falls_back_to_the_line_naming_reader(tmp_path
     run = write_run(tmp_path / "run", events, actions)
     with pytest.raises(InputError, match=r"events.jsonl: every event must have id, t and labels"):
         build_results(run, tiny_scenario(), "simulate", [])
+
+
+def test_a_short_last_interval_uses_its_real_length(tmp_path: Path) -> None:
+    # 25 minutes: intervals [0, 15m) and [15m, 25m); 40 complaints in the second one.
+    events = [make_event(i, 900.0 + 15.0 * i, "complaint") for i in range(40)]
+    r = build_results(
+        write_run(tmp_path / "run", events, []), tiny_scenario(duration="25m"), "simulate", []
+    )
+    front = next(t for t in r["staffing"]["tiers"] if t["name"] == "frontline")
+    last = front["intervals"][-1]
+    assert (last["start_s"], last["end_s"], last["arrivals"]) == (900.0, 1500.0, 40)
+    assert last["required_erlang"] == erlang.erlang_c_required(40 / 600.0, 240.0, 0.8, 900.0)
+    window = next(w for w in r["staffing"]["shortfall_windows"] if w["tier"] == "frontline")
+    assert window["text"] == f"08:15-08:25 frontline needed {last['required_erlang']}, had 2"
+    assert r["counts"]["unanswered"] == 40 and r["latency"]["sla_attainment"] == 0.0

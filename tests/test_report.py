@@ -176,6 +176,9 @@ def test_drill_report_in_chromium_has_every_section_and_no_errors(
         page.locator("#escalation table").nth(1).locator("tr").count()
         == 1 + results["escalation"]["critical_missed"]
     )
+    page.emulate_media(media="print")
+    assert not page.locator("nav").is_visible()  # print CSS: no navigation on paper
+    assert page.locator("section#reproduce").is_visible()
     page.close()
 
 

@@ -131,7 +131,7 @@ def make_event(
             "intent": intent,
             "emotion": "angry",
             "sentiment": sentiment,
-            "expected": EXPECTED[intent],
+            "expected": dict(EXPECTED[intent]),
         },
     }
 

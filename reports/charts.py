@@ -284,11 +284,20 @@ def replay_chart(per_second: dict[str, list[float]]) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=WIDE)
     x = list(range(len(planned)))
-    ax.plot(x, planned, color="#9aa5b1", linewidth=2.5, label="planned")
+    marker = "o" if len(planned) < 40 else None
+    ax.plot(x, planned, color="#9aa5b1", linewidth=2.5, label="planned", marker=marker)
     for key, colour in (("sent", PALETTE[0]), ("accepted", PALETTE[2]), ("failed", PALETTE[3])):
         values = per_second.get(key) or []
         if any(values):
-            ax.plot(range(len(values)), values, color=colour, linewidth=1.0, label=key)
+            ax.plot(
+                range(len(values)),
+                values,
+                color=colour,
+                linewidth=1.0,
+                label=key,
+                marker=marker,
+                markersize=3,
+            )
     ax.set_xlabel("wall time of the replay (s)")
     ax.set_ylabel("requests per second")
     ax.set_ylim(bottom=0)

@@ -71,6 +71,7 @@ def compute(
             "ingest_over_time": ingest["over_time"],
         }
     )
+    storm = storm_metrics(run, scenario, interval_s)
     results: dict[str, Any] = {
         "schema": SCHEMA,
         "mode": mode,
@@ -93,11 +94,11 @@ def compute(
             "schedule_lag_ms": None,
             "partial": False,
         },
-        "storm": storm_metrics(run, scenario, interval_s),
+        "storm": storm,
         "latency": latency,
         "escalation": escalation_metrics(run, out, verdict),
         "staffing": staffing_metrics(run, out, roster, interval_s),
-        "sentiment": sentiment_metrics(run, out, interval_s),
+        "sentiment": sentiment_metrics(run, out, storm["bin_s"]),
         "agents": agent_scorecard(run, out, verdict),
         "team": run.team if mode == "simulate" else None,
         "reproduce": {

@@ -3,7 +3,7 @@
 A thread is *answered* from the moment the stack first replied to any post in it. Posts
 in answered threads are split into those written before that moment and after it; the
 section compares their mean sentiment and share of negative posts (sentiment < -0.05,
-VADER's usual cut-off). Also the mean sentiment of all posts per interval.
+VADER's usual cut-off). Also the mean sentiment of all posts per storm bin.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from reports.runfolder import RunData
 from reports.stats import ratio
 
 DEFAULT_INTERVAL_S = 900.0
-GAP_ACTIONS = ("reply", "message", "escalate", "close")
+GAP_ACTIONS = ("reply", "message", "close")  # an agent finishing a case
 
 
 def _required(

@@ -115,12 +115,10 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
 def cmd_drill(args: argparse.Namespace) -> int:
     """Replay a storm against a stack and measure it."""
-    import os
-
     from simulator.units import parse_duration
 
     try:
-        grace_s = parse_duration(args.grace)
+        grace_s = None if args.grace is None else parse_duration(args.grace)
     except ValueError as err:
         raise InputError(f"--grace: must be {err}") from err
     if args.speed is not None and args.speed <= 0:
@@ -129,18 +127,22 @@ def cmd_drill(args: argparse.Namespace) -> int:
         raise InputError(f"--volume: must be > 0, got {args.volume:g}")
     if args.workers < 0:
         raise InputError(f"--workers: must be >= 0, got {args.workers}")
-    remote = os.environ.get("DRILL_REMOTE_WORKERS", "0")
-    if not remote.isdigit():
-        raise InputError(f"DRILL_REMOTE_WORKERS: must be a whole number, got {remote!r}")
+    if args.remote_workers < 0:
+        raise InputError(f"--remote-workers: must be >= 0, got {args.remote_workers}")
+    if args.stack_config is not None and args.target is not None:
+        raise InputError("--stack-config: configures the reference stack, so it cannot be "
+                         "combined with --target")
     from load.orchestrate import DrillOptions, run_drill  # imports gevent/Locust: only here
 
+    remote = args.remote_workers > 0
     options = DrillOptions(
         scenario=args.scenario, output=args.output, target=args.target, base_url=args.base_url,
         speed=args.speed, volume=args.volume, workers=args.workers, seed=args.seed, ui=args.ui,
         platform_port=args.platform_port, grace_s=grace_s, allow_remote=args.allow_remote,
-        command=tuple(sys.argv), remote_workers=int(remote),
-        master_bind=os.environ.get("DRILL_MASTER_BIND", "127.0.0.1" if remote == "0" else "*"),
-        master_port=int(os.environ.get("DRILL_MASTER_PORT", "0" if remote == "0" else "5557")))
+        command=tuple(sys.argv), remote_workers=args.remote_workers,
+        master_bind=args.master_bind or ("0.0.0.0" if remote else "127.0.0.1"),
+        master_port=args.master_port if args.master_port is not None else (5557 if remote else 0),
+        stack_config=args.stack_config)
     run_dir = run_drill(options)
     report = run_dir / "report.html"
     print(f"report: {report if report.exists() else run_dir / 'results.json'}")
@@ -205,17 +207,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("drill", help="replay against a stack and measure")
     p.add_argument("scenario", type=Path)
-    p.add_argument("-o", "--output", type=Path, default=None, help="run folder (default runs/<name>-<timestamp>)")
-    p.add_argument("--target", type=Path, default=None, help="target profile YAML (default: start the reference stack)")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="run folder (default runs/<name>-<timestamp>)")
+    p.add_argument("--target", type=Path, default=None,
+                   help="target profile YAML (default: start the reference stack)")
     p.add_argument("--base-url", default=None, help="override the profile's base URL")
-    p.add_argument("--speed", type=float, default=None, help="scenario seconds per wall second")
+    p.add_argument("--speed", type=float, default=None,
+                   help="scenario seconds per wall second (default: the scenario's drill.speed, "
+                        "else 60)")
     p.add_argument("--volume", type=float, default=1.0, help="multiply arrival rates")
     p.add_argument("--workers", type=int, default=0, help="local Locust worker processes")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--ui", action="store_true", help="serve Locust's web UI during the drill")
     p.add_argument("--platform-port", type=int, default=8765)
-    p.add_argument("--grace", default="30s", help="wait this long (scenario time) for late actions")
+    p.add_argument("--grace", default=None,
+                   help="wait this long (scenario time) for late actions (default: the "
+                        "scenario's drill.grace, else 30s)")
     p.add_argument("--allow-remote", action="store_true", help="allow a target outside loopback")
+    p.add_argument("--stack-config", type=Path, default=None,
+                   help="config for the embedded reference stack (agents, fault knobs)")
+    p.add_argument("--remote-workers", type=int, default=0,
+                   help="also wait for N workers from other machines (run_drill.py worker)")
+    p.add_argument("--master-bind", default=None,
+                   help="address the Locust master listens on (default loopback; "
+                        "0.0.0.0 with --remote-workers)")
+    p.add_argument("--master-port", type=int, default=None,
+                   help="the Locust master's port (default 5557 with --remote-workers)")
     p.add_argument("--gate", action="store_true", help="run the gate at the end")
     p.add_argument("--gates", type=Path, default=None, help="gates file for --gate")
     p.set_defaults(func=cmd_drill)

@@ -8,8 +8,7 @@ safe to import anywhere.
 
 Entry points: ``load.orchestrate.run_drill(DrillOptions)`` (the ``drill`` command),
 ``load.orchestrate.replay_events(...)`` (replay an existing events.jsonl),
-``load.distributed.run_worker(host, port)`` (the ``worker`` command),
-``load.record.write_basic_results(...)`` (results.json's replay sections without reports/).
+``load.distributed.run_worker(host, port)`` (the ``worker`` command).
 """
 
 __all__: list[str] = []

@@ -1,10 +1,11 @@
 """Start and stop the reference stack; check a target before any load is sent.
 
 ``ReferenceStack`` runs ``python -m carestack --host 127.0.0.1 --port P --platform-url URL
---speed S`` on a free loopback port and waits for ``GET /health``. ``check_target``
-refuses a host outside loopback unless allowed (``InputError``, exit 2: production-volume
-load must never hit the wrong host by accident) and raises ``TargetError`` (exit 3) when
-the target does not answer.
+--speed S [--team SCENARIO] [--config FILE] [--db PATH]`` on a free loopback port and waits
+for ``GET /health``: with ``--team`` its agents are the scenario's roster under test.
+``check_target`` refuses a host outside loopback unless allowed (``InputError``, exit 2:
+production-volume load must never hit the wrong host by accident) and raises
+``TargetError`` (exit 3) when the target does not answer.
 """
 
 from __future__ import annotations
@@ -85,7 +86,9 @@ class ReferenceStack:
     """The reference care stack in its own process, for the length of one drill."""
 
     def __init__(self, platform_url: str, speed: float, log_path: Path,
-                 host: str = "127.0.0.1", platform_secret: str | None = None) -> None:
+                 host: str = "127.0.0.1", platform_secret: str | None = None,
+                 team: Path | None = None, config: Path | None = None,
+                 db: Path | None = None) -> None:
         self.host = host
         self.port = free_port(host)
         root = str(Path(__file__).resolve().parent.parent)
@@ -95,6 +98,9 @@ class ReferenceStack:
             env["CARESTACK_PLATFORM_SECRET"] = platform_secret
         cmd = [sys.executable, "-m", "carestack", "--host", host, "--port", str(self.port),
                "--platform-url", platform_url, "--speed", str(speed)]
+        for flag, path in (("--team", team), ("--config", config), ("--db", db)):
+            if path is not None:
+                cmd += [flag, str(path)]
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         self._wait_healthy(log_path)

@@ -51,20 +51,13 @@ class DrillOptions:
     seed: int | None = None
     ui: bool = False
     platform_port: int = 8765
-    grace_s: float = 30.0
+    grace_s: float | None = None
     allow_remote: bool = False
     command: tuple[str, ...] = ()
     remote_workers: int = 0
     master_bind: str = "127.0.0.1"
     master_port: int = 5557
-
-
-def _scenario_speed(scenario: Any) -> float | None:
-    for holder in (scenario, getattr(scenario, "drill", None)):
-        value = getattr(holder, "speed", None) if holder is not None else None
-        if isinstance(value, int | float) and value > 0:
-            return float(value)
-    return None
+    stack_config: Path | None = None
 
 
 def _generate(scenario: Any, seed: int | None, volume: float, path: Path) -> None:
@@ -155,11 +148,13 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                   volume: float = 1.0, workers: int = 0, ui: bool = False,
                   platform_port: int = 0, grace_s: float = 0.0, allow_remote: bool = False,
                   remote_workers: int = 0, master_bind: str = "127.0.0.1",
-                  master_port: int = 0) -> dict[str, Any]:
+                  master_port: int = 0, stack_team: Path | None = None,
+                  stack_config: Path | None = None) -> dict[str, Any]:
     """Replay an existing ``events.jsonl`` into ``run_dir``; returns replay.json's content.
 
     Runs the platform endpoint (its ``actions.jsonl`` goes in ``run_dir``); without
-    ``profile_path`` it starts the reference stack and uses ``targets/reference.yaml``.
+    ``profile_path`` it starts the reference stack (its agents from ``stack_team``, a scenario
+    file, and its faults from ``stack_config``) and uses ``targets/reference.yaml``.
     Writes ``replay.json`` and ``sends.npz`` but not results.json (that needs the scenario).
     """
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -168,7 +163,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     events = read_events(events_path)
     actions_path = run_dir / "actions.jsonl"
     actions_path.write_bytes(b"")  # a re-used folder must not mix in an old run's actions
-    (run_dir / "captures.jsonl").unlink(missing_ok=True)
+    for stale in ("captures.jsonl", "carestack.db", "carestack.db-wal", "carestack.db-shm"):
+        (run_dir / stale).unlink(missing_ok=True)
     secret = os.environ.get(SECRET_ENV) or None
     platform = PlatformProcess(actions_path, speed, events_path, platform_port, secret=secret)
     stack: ReferenceStack | None = None
@@ -176,7 +172,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     try:
         if profile_path is None:
             stack = ReferenceStack(platform.url, speed, run_dir / "stack.log",
-                                   platform_secret=secret)
+                                   platform_secret=secret, team=stack_team,
+                                   config=stack_config, db=run_dir / "carestack.db")
             profile = load_profile(REFERENCE_PROFILE, stack.url)
         check_target(profile.base_url, profile.profile.health, allow_remote)
         plan = build_plan(events, profile, speed)
@@ -217,7 +214,8 @@ def run_drill(options: DrillOptions) -> Path:
     from simulator.scenario import load_scenario
 
     scenario = load_scenario(options.scenario)
-    speed = options.speed or _scenario_speed(scenario) or DEFAULT_SPEED
+    speed = options.speed or scenario.drill.speed
+    grace_s = options.grace_s if options.grace_s is not None else scenario.drill.grace
     run_dir = options.output or default_run_dir(scenario.name, datetime.now(UTC))
     run_dir.mkdir(parents=True, exist_ok=True)
     if options.target is not None:  # validate the profile before a possibly long generation
@@ -227,26 +225,19 @@ def run_drill(options: DrillOptions) -> Path:
     _generate(scenario, options.seed, options.volume, events_path)
     replay_events(run_dir, events_path, options.target, base_url=options.base_url, speed=speed,
                   volume=options.volume, workers=options.workers, ui=options.ui,
-                  platform_port=options.platform_port, grace_s=options.grace_s,
+                  platform_port=options.platform_port, grace_s=grace_s,
                   allow_remote=options.allow_remote, remote_workers=options.remote_workers,
-                  master_bind=options.master_bind, master_port=options.master_port)
+                  master_bind=options.master_bind, master_port=options.master_port,
+                  stack_team=options.scenario, stack_config=options.stack_config)
     _write_results(run_dir, scenario, options.command)
     return run_dir
 
 
 def _write_results(run_dir: Path, scenario: Any, command: tuple[str, ...]) -> None:
-    generated_at = datetime.now(UTC)
-    try:
-        from reports import write_outputs
+    from reports import write_outputs
 
-        write_outputs(run_dir, scenario, mode="drill", command=list(command),
-                      generated_at=generated_at)
-    except ImportError as err:
-        from load.record import write_basic_results
-
-        print(f"note: full report unavailable ({err}); wrote the replay sections only",
-              file=sys.stderr)
-        write_basic_results(run_dir, scenario, list(command), generated_at)
+    write_outputs(run_dir, scenario, mode="drill", command=list(command),
+                  generated_at=datetime.now(UTC))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,4 @@
 """Write a drill's raw recordings: ``replay.json`` and ``sends.npz`` (docs/architecture.md).
-
-Also ``write_basic_results``: the ``counts``, ``replay`` and ``latency.ingest_ms`` /
-``ingest_service_ms`` sections of results.json from those recordings alone, for when the
-full ``reports`` package cannot run; ``reports`` may call or replace it.
 No gevent or Locust here: this module is safe to import anywhere.
 """
 
@@ -17,9 +13,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-__all__ = ["replay_summary", "write_basic_results", "write_recordings"]
+__all__ = ["write_recordings"]
 
-SCHEMA = "crisis-drill/results/v1"
 
 
 def _per_second(values_s: np.ndarray, n_bins: int) -> list[int]:
@@ -81,50 +76,3 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
                 fh.write(orjson.dumps({"event_id": plan.ids[k], **fields}) + b"\n")
     return replay
 
-
-def _summary(encoded: str) -> dict[str, Any]:
-    from hdrh.histogram import HdrHistogram
-
-    hist = HdrHistogram.decode(encoded.encode() if isinstance(encoded, str) else encoded)
-    count = hist.get_total_count()
-    if not count:
-        return {"p50": None, "p90": None, "p99": None, "max": None, "count": 0}
-    return {"p50": hist.get_value_at_percentile(50) / 1000.0,
-            "p90": hist.get_value_at_percentile(90) / 1000.0,
-            "p99": hist.get_value_at_percentile(99) / 1000.0,
-            "max": hist.get_max_value() / 1000.0, "count": int(count)}
-
-
-def replay_summary(replay: dict[str, Any]) -> dict[str, Any]:
-    """results.json's ``replay`` and ``latency`` (ingest) sections from a replay.json dict."""
-    per = replay["per_second"]
-    speed = float(replay["speed"])
-    # Rates in scenario events per second, as the scenario states them.
-    planned_peak = max(per["planned"], default=0) / speed
-    achieved_peak = max(per["sent"], default=0) / speed
-    lag = _summary(replay["hdr"]["schedule_lag_ms"])
-    return {
-        "replay": {"speed": speed, "volume": replay["volume"],
-                   "planned_peak_rate": planned_peak, "achieved_peak_rate": achieved_peak,
-                   "schedule_lag_ms": {k: lag[k] for k in ("p50", "p99", "max")},
-                   "workers": replay["workers"], "partial": replay["partial"],
-                   "stopped_reason": replay["stopped_reason"]},
-        "latency": {"ingest_ms": _summary(replay["hdr"]["ingest_ms"]),
-                    "ingest_service_ms": _summary(replay["hdr"]["ingest_service_ms"])},
-    }
-
-
-def write_basic_results(run_dir: Path, scenario: Any, command: list[str],
-                        generated_at: datetime) -> dict[str, Any]:
-    """Write results.json with counts, replay and ingest latency only; returns it."""
-    run_dir = Path(run_dir)
-    replay = orjson.loads((run_dir / "replay.json").read_bytes())
-    results = {"schema": SCHEMA, "mode": "drill",
-               "scenario": {"name": getattr(scenario, "name", None),
-                            "seed": getattr(scenario, "seed", None),
-                            "duration_s": getattr(scenario, "duration", None)},
-               "counts": dict(replay["counts"]), **replay_summary(replay),
-               "partial": replay["partial"], "command": command,
-               "generated_at": generated_at.isoformat(timespec="seconds")}
-    (run_dir / "results.json").write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
-    return results

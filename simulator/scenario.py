@@ -223,6 +223,13 @@ class Slo(_Model):
     error_rate: Share | None = 0.001
 
 
+class DrillDefaults(_Model):
+    """How this scenario is drilled unless the command line says otherwise."""
+
+    speed: float = Field(default=60.0, gt=0)
+    grace: Duration = Field(default=30.0, ge=0)
+
+
 class Scenario(_Model):
     """A whole scenario file, validated; times in seconds, rates per second."""
 
@@ -240,6 +247,7 @@ class Scenario(_Model):
     policy: tuple[PolicyRule, ...] = ()
     team: Team
     slo: Slo = Slo()
+    drill: DrillDefaults = DrillDefaults()
 
     _channels = field_validator("channels")(_mix(CHANNELS, "a known channel"))
 

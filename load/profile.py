@@ -82,6 +82,13 @@ class TargetProfile(BaseModel):
             raise ValueError(f"one of {', '.join(METHODS)}, got {value!r}")
         return value.upper()
 
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"a path starting with /, got {value!r}")
+        return value
+
     @field_validator("accept")
     @classmethod
     def _accept(cls, value: list[int]) -> list[int]:
@@ -140,16 +147,29 @@ class CompiledProfile:
         self.source = source
         env = _environment()
         where = source.name
+        field = "method"
         try:
             self._method = env.from_string(profile.method)
+            field = "path"
             self._path = env.from_string(profile.path)
-            self._headers = {k: env.from_string(v) for k, v in profile.headers.items()}
+            self._headers = {}
+            for key, value in profile.headers.items():
+                field = f"headers.{key}"
+                self._headers[key] = env.from_string(value)
+            field = "body"
             self._body = env.from_string(profile.body)
+            field = "poll.path"
             self._poll = env.from_string(profile.poll.path) if profile.poll else None
+            field = "base_url"
             self.base_url = (base_url or env.from_string(profile.base_url).render(
                 env=dict(os.environ), vars=profile.vars)).rstrip("/")
         except jinja2.TemplateError as err:
-            raise InputError(f"{where}: templates must be valid jinja2, got {err}") from err
+            detail = " ".join(str(err).split())
+            raise InputError(
+                f"{where}: templates must be valid jinja2, got {field}: {detail}") from err
+        if not self.base_url.lower().startswith(("http://", "https://")):
+            raise InputError(
+                f"{where}: base_url must be an http:// or https:// URL, got {self.base_url!r}")
         self._static_headers = all("{" not in v for v in profile.headers.values())
         self._dynamic_path = "{" in profile.path
         self._fast_body = profile.body.strip() in ("{{ event | json }}", "{{event|json}}")
@@ -230,9 +250,13 @@ def load_profile(path: Path, base_url: str | None = None) -> CompiledProfile:
     """Read, validate and compile a target profile; ``base_url`` overrides the profile's."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise InputError(f"{path.name}: file must be readable, got {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{path.name}: contents must be UTF-8 text (YAML), got a binary byte at offset "
+            f"{err.start}") from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

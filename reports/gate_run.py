@@ -97,6 +97,11 @@ def run_gate(
             raise InputError(
                 f"{gates_path}: must be a readable gates file, got {err.strerror}"
             ) from err
+        except UnicodeDecodeError as err:
+            raise InputError(
+                f"{gates_path}: must be a UTF-8 text gates file, got a binary byte "
+                f"at offset {err.start}"
+            ) from err
         gates += parse_gates(text, str(gates_path))
     rows = _evaluate(gates, results, results_path)
     if baseline_path is not None:

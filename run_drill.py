@@ -132,6 +132,17 @@ def cmd_drill(args: argparse.Namespace) -> int:
     if args.stack_config is not None and args.target is not None:
         raise InputError("--stack-config: configures the reference stack, so it cannot be "
                          "combined with --target")
+    if args.platform_secret_file is not None:
+        import os
+
+        try:
+            secret = args.platform_secret_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as err:
+            raise InputError(f"--platform-secret-file: must be a readable UTF-8 text file, "
+                             f"got {type(err).__name__}") from err
+        if not secret:
+            raise InputError("--platform-secret-file: must hold a secret, got an empty file")
+        os.environ["DRILL_PLATFORM_SECRET"] = secret  # inherited by the endpoint and stack
     from load.orchestrate import DrillOptions, run_drill  # imports gevent/Locust: only here
 
     remote = args.remote_workers > 0
@@ -224,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wait this long (scenario time) for late actions (default: the "
                         "scenario's drill.grace, else 30s)")
     p.add_argument("--allow-remote", action="store_true", help="allow a target outside loopback")
+    p.add_argument("--platform-secret-file", type=Path, default=None,
+                   help="file holding the platform endpoint's shared secret (else the "
+                        "DRILL_PLATFORM_SECRET environment variable)")
     p.add_argument("--stack-config", type=Path, default=None,
                    help="config for the embedded reference stack (agents, fault knobs)")
     p.add_argument("--remote-workers", type=int, default=0,

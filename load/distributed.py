@@ -25,8 +25,9 @@ import gevent
 import numpy as np
 from gevent.event import Event
 from locust.env import Environment
+from locust.runners import STATE_MISSING
 
-from load.launcher import free_port
+from load.launcher import child_options, free_port
 from load.recorder import SendLog, build_histograms, merge_encoded
 from load.replay import ReplayOutcome, Target, start_web_ui
 from load.schedule import Plan
@@ -39,6 +40,7 @@ READY_TIMEOUT_S = 120.0
 START_LEAD_S = 0.5
 RESULT_MARGIN_S = 30.0
 PROGRESS_INTERVAL_S = 1.0
+LOST_AFTER_S = 10.0  # a worker missing from the heartbeats this long is lost
 PLAN_CHUNK = 20_000  # events per drill_plan message
 
 
@@ -58,7 +60,9 @@ def _spawn_local_workers(count: int, port: int) -> list[subprocess.Popen[bytes]]
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, "-m", "load.distributed", "--master-host", "127.0.0.1",
            "--master-port", str(port)]
-    return [subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL) for _ in range(count)]
+    return [subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                             **child_options())  # type: ignore[call-overload]
+            for _ in range(count)]
 
 
 def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int, stop: Event,
@@ -131,9 +135,15 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
         last = float(plan.offsets.max()) if len(plan) else 0.0
         end_by = start_wall + last + drain_timeout + RESULT_MARGIN_S
         stopped_sent = False
+        missing_since: dict[str, float] = {}
         while not state.all_done.wait(PROGRESS_INTERVAL_S):
             if progress is not None:
                 progress(_sum_progress(state.progress))
+            if _workers_lost(runner, clients, state, procs, missing_since):
+                print(f"\nworker lost: {len(clients) - len(state.results)} of {len(clients)} "
+                      f"Locust workers stopped answering; their events count as unsent",
+                      file=sys.stderr, flush=True)
+                break
             if stop.is_set() and not stopped_sent:
                 runner.send_message("drill_stop", {})
                 stopped_sent = True
@@ -167,6 +177,28 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def _workers_lost(runner: Any, clients: list[str], state: _MasterState,
+                  procs: list[subprocess.Popen[bytes]], missing_since: dict[str, float]) -> bool:
+    """True when every worker yet to report is gone: missing from Locust's heartbeats and
+    either a local worker process has exited for each, or missing for LOST_AFTER_S."""
+    pending = [c for c in clients if c not in state.results]
+    if not pending:
+        return False
+    now = time.monotonic()
+    nodes = {node.id: node for node in runner.clients.all}
+    for client_id in pending:
+        node = nodes.get(client_id)
+        if node is None or node.state == STATE_MISSING:
+            missing_since.setdefault(client_id, now)
+        else:
+            missing_since.pop(client_id, None)
+    if not all(c in missing_since for c in pending):
+        return False
+    dead_local = sum(1 for proc in procs if proc.poll() is not None)
+    oldest = min(missing_since[c] for c in pending)
+    return dead_local >= len(pending) or now - oldest >= LOST_AFTER_S
 
 
 def _sum_progress(items: dict[str, dict[str, float]]) -> dict[str, float]:

@@ -23,10 +23,33 @@ from urllib.parse import urlparse
 
 from simulator.errors import InputError, TargetError
 
-__all__ = ["ReferenceStack", "check_target", "free_port", "is_loopback"]
+__all__ = ["ReferenceStack", "check_target", "child_options", "free_port", "is_loopback"]
 
 HEALTH_TIMEOUT_S = 30.0
 CHECK_TIMEOUT_S = 5.0
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the child gets SIGTERM when the drill process dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM
+    except (OSError, AttributeError):
+        pass
+
+
+def child_options() -> dict[str, object]:
+    """``Popen`` options for the drill's helper processes (stack, platform, workers).
+
+    Each gets its own session, so a terminal Ctrl-C (SIGINT to the foreground process group)
+    reaches only the drill, which then stops its children itself after writing the run;
+    on Linux a child also ends when the drill dies abruptly (no orphans).
+    """
+    opts: dict[str, object] = {"start_new_session": True}
+    if sys.platform.startswith("linux"):
+        opts["preexec_fn"] = _die_with_parent
+    return opts
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -102,7 +125,8 @@ class ReferenceStack:
             if path is not None:
                 cmd += [flag, str(path)]
         self._log = log_path.open("ab")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
+                                     **child_options())  # type: ignore[call-overload]
         self._wait_healthy(log_path)
 
     @property

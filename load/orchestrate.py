@@ -60,12 +60,57 @@ class DrillOptions:
     stack_config: Path | None = None
 
 
-def _generate(scenario: Any, seed: int | None, volume: float, path: Path) -> None:
+class _Stopped(Exception):
+    """Raised from the generator's progress callback when the drill was told to stop."""
+
+
+def _generate(scenario: Any, seed: int | None, volume: float, path: Path,
+              stop: Event | None = None) -> bool:
+    """Generate the storm into ``path``; False (and an empty file) when ``stop`` cut it short.
+
+    The generator's progress callback (about 100 calls a run) yields to gevent so a
+    SIGINT/SIGTERM handler can run, and aborts the generation when ``stop`` is set.
+    """
     from simulator.crowd import generate
     from simulator.events import write_jsonl
 
-    table = generate(scenario, seed=seed, volume=volume)
+    def check(*_: Any) -> None:
+        gevent.sleep(0)
+        if stop is not None and stop.is_set():
+            raise _Stopped
+
+    try:
+        table = generate(scenario, seed=seed, volume=volume, progress=check)
+    except _Stopped:
+        path.write_bytes(b"")
+        return False
     write_jsonl(table, path)
+    return True
+
+
+def install_stop_handlers(stop: Event) -> list[Any]:
+    """SIGINT and SIGTERM set ``stop`` (the run then ends cleanly); cancel the returned handles."""
+    return [gevent.signal_handler(sig, stop.set) for sig in (signal.SIGINT, signal.SIGTERM)]
+
+
+def _platform_stats(platform: PlatformProcess) -> dict[str, Any]:
+    """The endpoint's counters, or empty ones when it no longer answers (it died)."""
+    try:
+        return platform.stats()
+    except OSError as err:
+        print(f"\nwarning: the platform endpoint did not answer ({err}); its counters are "
+              f"missing, actions.jsonl holds what arrived", file=sys.stderr, flush=True)
+        return {}
+
+
+def _unsent_outcome(plan: Any) -> ReplayOutcome:
+    """The outcome of a run stopped before any load: every event unsent, marked partial."""
+    from load.recorder import SendLog, build_histograms
+
+    log = SendLog(len(plan))
+    return ReplayOutcome(log=log, histograms=build_histograms(log.derived_ms(plan.offsets)),
+                         start_wall=time.time(), workers=0, partial=True,
+                         stopped_reason="interrupted")
 
 
 class _Progress:
@@ -149,13 +194,14 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                   platform_port: int = 0, grace_s: float = 0.0, allow_remote: bool = False,
                   remote_workers: int = 0, master_bind: str = "127.0.0.1",
                   master_port: int = 0, stack_team: Path | None = None,
-                  stack_config: Path | None = None) -> dict[str, Any]:
+                  stack_config: Path | None = None, stop: Event | None = None) -> dict[str, Any]:
     """Replay an existing ``events.jsonl`` into ``run_dir``; returns replay.json's content.
 
     Runs the platform endpoint (its ``actions.jsonl`` goes in ``run_dir``); without
     ``profile_path`` it starts the reference stack (its agents from ``stack_team``, a scenario
     file, and its faults from ``stack_config``) and uses ``targets/reference.yaml``.
     Writes ``replay.json`` and ``sends.npz`` but not results.json (that needs the scenario).
+    ``stop`` (set by SIGINT/SIGTERM; installed here when not given) ends it early, partial.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -166,9 +212,21 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     for stale in ("captures.jsonl", "carestack.db", "carestack.db-wal", "carestack.db-shm"):
         (run_dir / stale).unlink(missing_ok=True)
     secret = os.environ.get(SECRET_ENV) or None
-    platform = PlatformProcess(actions_path, speed, events_path, platform_port, secret=secret)
     stack: ReferenceStack | None = None
-    stop = Event()
+    handles = [] if stop is not None else install_stop_handlers(stop := Event())
+    if stop.is_set():  # stopped before any load (during generation): nothing is started
+        plan = build_plan(events, profile, speed)
+        replay = write_recordings(run_dir, plan, _unsent_outcome(plan), profile, speed=speed,
+                                  volume=volume, started_at=started, platform_stats={},
+                                  platform_info={"host": "127.0.0.1", "port": None,
+                                                 "secret": bool(secret)})
+        return replay
+    try:
+        platform = PlatformProcess(actions_path, speed, events_path, platform_port, secret=secret)
+    except BaseException:
+        for handle in handles:
+            handle.cancel()
+        raise
     try:
         if profile_path is None:
             stack = ReferenceStack(platform.url, speed, run_dir / "stack.log",
@@ -179,7 +237,6 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         plan = build_plan(events, profile, speed)
         target = Target(profile.base_url, profile.accept,
                         profile.capture if profile.profile.capture else None)
-        gevent.signal_handler(signal.SIGINT, stop.set)
         print(f"replaying {len(plan)} events at speed {speed:g} against {profile.base_url}",
               file=sys.stderr, flush=True)
         outcome = run_replay(plan, target, workers=workers, stop=stop,
@@ -196,12 +253,15 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         if stop.is_set():
             outcome.partial = True
             outcome.stopped_reason = outcome.stopped_reason or "interrupted"
-        _poll_cases(profile, profile.base_url, events, outcome, actions_path, speed)
-        platform_stats = platform.stats()
+        if not stop.is_set():
+            _poll_cases(profile, profile.base_url, events, outcome, actions_path, speed)
+        platform_stats = _platform_stats(platform)
     finally:
         platform.stop()
         if stack is not None:
             stack.stop()
+        for handle in handles:
+            handle.cancel()
     print(file=sys.stderr)
     return write_recordings(run_dir, plan, outcome, profile, speed=speed, volume=volume,
                             started_at=started, platform_stats=platform_stats,
@@ -221,15 +281,26 @@ def run_drill(options: DrillOptions) -> Path:
     if options.target is not None:  # validate the profile before a possibly long generation
         load_profile(options.target, options.base_url)
     events_path = run_dir / "events.jsonl"
-    print(f"generating {scenario.name} (volume x{options.volume:g})", file=sys.stderr, flush=True)
-    _generate(scenario, options.seed, options.volume, events_path)
-    replay_events(run_dir, events_path, options.target, base_url=options.base_url, speed=speed,
-                  volume=options.volume, workers=options.workers, ui=options.ui,
-                  platform_port=options.platform_port, grace_s=grace_s,
-                  allow_remote=options.allow_remote, remote_workers=options.remote_workers,
-                  master_bind=options.master_bind, master_port=options.master_port,
-                  stack_team=options.scenario, stack_config=options.stack_config)
-    _write_results(run_dir, scenario, options.command)
+    # SIGINT/SIGTERM from here to the end set `stop`: generation is cut short, the replay
+    # stops, the grace wait ends; the run folder is always written (results + report).
+    stop = Event()
+    handles = install_stop_handlers(stop)
+    try:
+        print(f"generating {scenario.name} (volume x{options.volume:g})", file=sys.stderr,
+              flush=True)
+        if not _generate(scenario, options.seed, options.volume, events_path, stop):
+            print("stopped during generation: no load sent", file=sys.stderr, flush=True)
+        replay_events(run_dir, events_path, options.target, base_url=options.base_url,
+                      speed=speed, volume=options.volume, workers=options.workers, ui=options.ui,
+                      platform_port=options.platform_port, grace_s=grace_s,
+                      allow_remote=options.allow_remote, remote_workers=options.remote_workers,
+                      master_bind=options.master_bind, master_port=options.master_port,
+                      stack_team=options.scenario, stack_config=options.stack_config, stop=stop)
+        print("writing results.json and report.html", file=sys.stderr, flush=True)
+        _write_results(run_dir, scenario, options.command)
+    finally:
+        for handle in handles:
+            handle.cancel()
     return run_dir
 
 

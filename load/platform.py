@@ -224,7 +224,10 @@ class PlatformProcess:
             cmd += ["--events", str(events)]
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True)
+        from load.launcher import child_options
+
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env, text=True,
+                                     **child_options())  # type: ignore[call-overload]
         line = self.proc.stdout.readline() if self.proc.stdout else ""
         if not line.startswith(READY_PREFIX):
             self.proc.kill()

@@ -58,6 +58,9 @@ class DrillOptions:
     master_bind: str = "127.0.0.1"
     master_port: int = 5557
     stack_config: Path | None = None
+    live: bool = False  # a training drill: facilitator page, pause/resume/inject/end
+    sim_agents: int = 0  # live: simulated agents per tier left in the embedded stack
+    facilitator_port: int = 0
 
 
 class _Stopped(Exception):
@@ -194,7 +197,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                   platform_port: int = 0, grace_s: float = 0.0, allow_remote: bool = False,
                   remote_workers: int = 0, master_bind: str = "127.0.0.1",
                   master_port: int = 0, stack_team: Path | None = None,
-                  stack_config: Path | None = None, stop: Event | None = None) -> dict[str, Any]:
+                  stack_config: Path | None = None, stop: Event | None = None,
+                  live: Any = None) -> dict[str, Any]:
     """Replay an existing ``events.jsonl`` into ``run_dir``; returns replay.json's content.
 
     Runs the platform endpoint (its ``actions.jsonl`` goes in ``run_dir``); without
@@ -202,6 +206,7 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     file, and its faults from ``stack_config``) and uses ``targets/reference.yaml``.
     Writes ``replay.json`` and ``sends.npz`` but not results.json (that needs the scenario).
     ``stop`` (set by SIGINT/SIGTERM; installed here when not given) ends it early, partial.
+    ``live`` (a ``load.live.LiveSession``) adds the facilitator's pause, inject and end.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -237,29 +242,42 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         plan = build_plan(events, profile, speed)
         target = Target(profile.base_url, profile.accept,
                         profile.capture if profile.profile.capture else None)
+        if live is not None:
+            live.attach(platform, profile, events, events_path, stop,
+                        stack.url + "/console" if stack is not None else None)
         print(f"replaying {len(plan)} events at speed {speed:g} against {profile.base_url}",
               file=sys.stderr, flush=True)
         outcome = run_replay(plan, target, workers=workers, stop=stop,
-                             progress=_Progress(len(plan), platform), ui=ui,
-                             on_start=platform.set_start, remote_workers=remote_workers,
-                             master_bind=master_bind, master_port=master_port)
+                             progress=_Progress(len(plan), platform) if live is None
+                             else live.progress(_Progress(len(plan), platform)), ui=ui,
+                             on_start=platform.set_start if live is None
+                             else live.on_start(platform), remote_workers=remote_workers,
+                             master_bind=master_bind, master_port=master_port,
+                             clock=live.clock if live is not None else None)
         if outcome.log.cap_waits:
             print(f"\nnote: {outcome.log.cap_waits} sends waited for a free slot "
                   f"({outcome.max_in_flight} requests in flight per process): the target held "
                   f"requests that long; their lag and intended-time latency include the wait",
                   file=sys.stderr, flush=True)
         last = float(plan.offsets.max()) if len(plan) else 0.0
+        last += live.clock.paused_total_s if live is not None else 0.0
         _wait_grace(outcome, last, grace_s / speed, stop)
         if stop.is_set():
             outcome.partial = True
             outcome.stopped_reason = outcome.stopped_reason or "interrupted"
         if not stop.is_set():
             _poll_cases(profile, profile.base_url, events, outcome, actions_path, speed)
+        if live is not None:
+            live.finish()
         platform_stats = _platform_stats(platform)
+        if live is not None:
+            plan = live.merge(plan, outcome, platform_stats)
     finally:
         platform.stop()
         if stack is not None:
             stack.stop()
+        if live is not None:
+            live.close()
         for handle in handles:
             handle.cancel()
     print(file=sys.stderr)
@@ -281,6 +299,14 @@ def run_drill(options: DrillOptions) -> Path:
     if options.target is not None:  # validate the profile before a possibly long generation
         load_profile(options.target, options.base_url)
     events_path = run_dir / "events.jsonl"
+    team, live = options.scenario, None
+    if options.live:
+        from load.live import LiveSession, reduced_team
+
+        live = LiveSession(scenario, run_dir, speed, options.facilitator_port,
+                           options.sim_agents)
+        if options.target is None:
+            team = reduced_team(options.scenario, options.sim_agents, run_dir / "live-team.yaml")
     # SIGINT/SIGTERM from here to the end set `stop`: generation is cut short, the replay
     # stops, the grace wait ends; the run folder is always written (results + report).
     stop = Event()
@@ -295,7 +321,8 @@ def run_drill(options: DrillOptions) -> Path:
                       platform_port=options.platform_port, grace_s=grace_s,
                       allow_remote=options.allow_remote, remote_workers=options.remote_workers,
                       master_bind=options.master_bind, master_port=options.master_port,
-                      stack_team=options.scenario, stack_config=options.stack_config, stop=stop)
+                      stack_team=team, stack_config=options.stack_config, stop=stop,
+                      live=live)
         print("writing results.json and report.html", file=sys.stderr, flush=True)
         _write_results(run_dir, scenario, options.command)
     finally:

@@ -89,8 +89,12 @@ def run_replay(plan: Plan, target: Target, *, workers: int = 0, stop: Event | No
                max_in_flight: int = MAX_IN_FLIGHT, drain_timeout: float = REQUEST_TIMEOUT_S,
                master_bind: str = "127.0.0.1", master_port: int = 0,
                remote_workers: int = 0, on_start: Callable[[float], None] | None = None,
-               ) -> ReplayOutcome:
-    """Send ``plan`` to ``target`` on schedule; block until done (or stopped)."""
+               clock: Any = None) -> ReplayOutcome:
+    """Send ``plan`` to ``target`` on schedule; block until done (or stopped).
+
+    ``clock`` (a ``load.live_clock.StormClock``, local runs only) lets a live drill pause
+    and resume the storm.
+    """
     stop = stop if stop is not None else Event()
     if workers > 0 or remote_workers > 0:
         from load.distributed import run_master
@@ -103,6 +107,9 @@ def run_replay(plan: Plan, target: Target, *, workers: int = 0, stop: Event | No
     env.create_local_runner()
     web = start_web_ui(env) if ui else None
     sender = Sender(env, target.base_url, plan, target.accept, max_in_flight, target.capture)
+    if clock is not None:
+        sender.clock = clock
+        clock.bind(sender)
     start_wall = time.time() + START_LEAD_S
     if on_start is not None:
         on_start(start_wall)

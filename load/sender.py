@@ -111,6 +111,7 @@ class Sender:
         self._reqs = plan.requests
         self._name = plan.request_name
         self._request = self.user.client.request
+        self.clock: Any = None  # load.live_clock.StormClock in a live drill: pause shifts the rest
 
     def _one(self, k: int) -> None:
         # Runs in a raw greenlet (cheaper than a Greenlet in a Pool: no object, no links).
@@ -184,6 +185,11 @@ class Sender:
             for k in order:
                 if stop.is_set():
                     break
+                if self.clock is not None:  # live drill: due times move with each pause
+                    if not self.clock.wait_due(self, offs[k], stop):
+                        break
+                    self._spawn(k)
+                    continue
                 delay = mono0 + offs[k] - time.monotonic()
                 if delay > EARLY_S:
                     behind = 0

@@ -1,0 +1,259 @@
+"""A live (training) drill: the facilitator's controls over a running replay.
+
+``LiveSession`` is created by ``run_drill`` when ``--live`` is given and handed to
+``replay_events``. It owns the ``StormClock`` (pause/resume), serves the facilitator page
+(``load.facilitator``), injects posts (``load.live_inject``: appended to events.jsonl at
+once, sent to the target like replayed ones), ends the drill on request (sets the replay's
+stop event), and at the end folds the injected sends into the recordings (``merge``) and
+writes ``live.json`` (the facilitator's timeline) for the debrief. Runs in the drill's
+gevent loop.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import gevent
+import numpy as np
+import orjson
+import yaml
+from gevent.event import Event
+
+from load.live_clock import StormClock
+from load.live_inject import Injection, build_events
+from load.live_state import StormView
+from load.recorder import STATUS_ERROR, SendLog, build_histograms
+from load.schedule import Plan
+
+__all__ = ["LiveSession", "reduced_team"]
+
+SETTLE_S = 1.5  # after "end", let the stack's outbox deliver the last actions
+INJECT_SEED = 8
+
+
+def reduced_team(scenario_path: Path, agents: int, out: Path) -> Path:
+    """A team-only YAML for the embedded stack: each tier (and shift) capped at ``agents``."""
+    raw = yaml.safe_load(Path(scenario_path).read_text(encoding="utf-8")) or {}
+    team = dict(raw.get("team") or {})
+    tiers = []
+    for tier in team.get("tiers") or []:
+        tier = dict(tier)
+        if "agents" in tier:
+            tier["agents"] = min(int(tier["agents"]), agents)
+        if tier.get("shifts"):
+            tier["shifts"] = [{**s, "agents": min(int(s.get("agents", 0)), agents)}
+                              for s in tier["shifts"]]
+        elif "agents" not in tier:
+            tier["agents"] = agents
+        tiers.append(tier)
+    team["tiers"] = tiers
+    out.write_text(yaml.safe_dump({"team": team}, sort_keys=False), encoding="utf-8")
+    return out
+
+
+class LiveSession:
+    """Pause, resume, inject and end for one live drill; see the module docstring."""
+
+    def __init__(self, scenario: Any, run_dir: Path, speed: float, port: int = 0,
+                 sim_agents: int = 0) -> None:
+        self.scenario = scenario
+        self.run_dir = Path(run_dir)
+        self.speed = speed
+        self.port = port
+        self.sim_agents = sim_agents
+        self.clock = StormClock()
+        self.rng = np.random.default_rng(INJECT_SEED if scenario.seed is None
+                                         else int(scenario.seed) + INJECT_SEED)
+        self.timeline: list[dict[str, Any]] = []
+        self.injected: list[dict[str, Any]] = []  # the events, in injection order
+        self.sends: list[dict[str, Any]] = []  # per injected event: intended/actual/done/status
+        self.ended = False
+        self.console_url: str | None = None
+        self.url: str | None = None
+        self.view: StormView | None = None
+        self._server: Any = None
+        self._stop: Event | None = None
+        self._profile: Any = None
+        self._client: Any = None
+        self._events_path: Path | None = None
+        self.latest: dict[str, float] = {}
+
+    # -- wiring (called by load.orchestrate.replay_events) --------------------------------
+    def attach(self, platform: Any, profile: Any, events: list[dict[str, Any]],
+               events_path: Path, stop: Event, console_url: str | None) -> None:
+        """Start the facilitator page; print both URLs (stderr) for the training lead."""
+        from load.facilitator import start_server
+
+        self._stop = stop
+        self._profile = profile
+        self._events_path = events_path
+        self.console_url = console_url
+        self.clock.on_shift.append(platform.set_start)
+        self.view = StormView(events, self.run_dir / "actions.jsonl", self.speed)
+        self._server, self.url = start_server(self, self.port)
+        print(f"facilitator: {self.url}", file=sys.stderr, flush=True)
+        if console_url:
+            print(f"console: {console_url}  (simulated agents per tier: {self.sim_agents})",
+                  file=sys.stderr, flush=True)
+        else:
+            print("console: the team's own tool (agents act in it)", file=sys.stderr, flush=True)
+
+    def on_start(self, platform: Any) -> Any:
+        """The ``on_start`` hook: the platform's start and the clock's start together."""
+        def hook(start_wall: float) -> None:
+            platform.set_start(start_wall)
+            self.clock.started(start_wall)
+            self._note("start")
+        return hook
+
+    def progress(self, inner: Any) -> Any:
+        """Wrap the progress line so the facilitator page sees the same counters."""
+        def hook(p: dict[str, float]) -> None:
+            self.latest = dict(p)
+            inner(p)
+        return hook
+
+    # -- the facilitator's controls ---------------------------------------------------------
+    def scenario_now(self) -> float:
+        """Scenario seconds played so far (pauses excluded)."""
+        return self.clock.elapsed_wall() * self.speed
+
+    def _note(self, kind: str, **extra: Any) -> dict[str, Any]:
+        entry = {"kind": kind, "t": round(self.scenario_now(), 3),
+                 "wall": round(time.time(), 3), **extra}
+        self.timeline.append(entry)
+        return entry
+
+    def pause(self) -> bool:
+        if self.ended or not self.clock.pause():
+            return False
+        self._note("pause")
+        return True
+
+    def resume(self) -> float:
+        held = self.clock.resume()
+        if held:
+            self._note("resume", held_s=round(held, 3))
+        return held
+
+    def end(self) -> None:
+        """End the drill: the replay stops (the rest is unsent), results are written."""
+        if self.ended:
+            return
+        self.resume()
+        self.ended = True
+        self._note("end")
+        if self._stop is not None:
+            self._stop.set()
+
+    def inject(self, spec: Injection) -> list[str]:
+        """Build, record and send ``spec``; returns the new event ids."""
+        if self.ended or self._events_path is None:
+            return []
+        t = self.scenario_now()
+        events = build_events(self.scenario, spec, t, len(self.injected) + 1, self.rng)
+        with self._events_path.open("ab") as fh:
+            fh.writelines(orjson.dumps(e) + b"\n" for e in events)
+        intended = self.clock.elapsed_wall()
+        for ev in events:
+            self.injected.append(ev)
+            rec = {"intended_s": intended, "actual_s": float("nan"), "done_s": float("nan"),
+                   "status": 0}
+            self.sends.append(rec)
+            gevent.spawn(self._send, ev, rec)
+        if self.view is not None:
+            self.view.add(events)
+        ids = [e["id"] for e in events]
+        self._note("inject", title=spec.title, ids=ids, intent=spec.intent,
+                   text=events[0]["text"])
+        return ids
+
+    def _send(self, event: dict[str, Any], rec: dict[str, Any]) -> None:
+        if self._client is None:
+            from locust.env import Environment
+
+            from load.sender import ReplayUser
+
+            self._client = ReplayUser(Environment(user_classes=[]), self._profile.base_url,
+                                      10).client
+        req = self._profile.render_all([{k: v for k, v in event.items() if k != "labels"}])[0]
+        rec["actual_s"] = self.clock.elapsed_wall()
+        resp = self._client.request(req.method, req.path, name="inject", data=req.body,
+                                    headers=req.headers)
+        rec["done_s"] = self.clock.elapsed_wall()
+        rec["status"] = int(resp.status_code or STATUS_ERROR)
+
+    def state(self) -> dict[str, Any]:
+        """What the facilitator page shows: storm so far, team so far, controls' state."""
+        view = self.view.snapshot(self.clock.elapsed_wall()) if self.view else {}
+        return {"scenario": self.scenario.name, "speed": self.speed,
+                "t": round(self.scenario_now(), 1),
+                "duration_s": float(self.scenario.duration),
+                "paused": self.clock.paused, "ended": self.ended,
+                "paused_total_s": round(self.clock.paused_total_s, 1),
+                "sent": int(self.latest.get("sent", 0)), "injected": len(self.injected),
+                "console_url": self.console_url, "timeline": self.timeline[-20:], **view}
+
+    # -- the end of the run -------------------------------------------------------------------
+    def finish(self) -> None:
+        """Before the platform's counters are read: let the last actions arrive."""
+        if self.ended:
+            gevent.sleep(SETTLE_S)
+        gevent.joinall([], timeout=0)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.stop(timeout=1)
+            self._server = None
+
+    def merge(self, plan: Plan, outcome: Any, platform_stats: dict[str, Any]) -> Plan:
+        """Append the injected events to the plan and the send log; write live.json.
+
+        The platform read the event ids at its start, so actions on injected events were
+        counted unmatched there: they are taken off ``platform_stats["unmatched"]``.
+        """
+        if self.ended:
+            outcome.stopped_reason = "ended"
+        self._write_json()
+        m = len(self.injected)
+        if not m:
+            return plan
+        inj_ids = {e["id"] for e in self.injected}
+        matched = _actions_on(self.run_dir / "actions.jsonl", inj_ids)
+        platform_stats["unmatched"] = max(0, int(platform_stats.get("unmatched", 0)) - matched)
+        reqs = self._profile.render_all([{k: v for k, v in e.items() if k != "labels"}
+                                         for e in self.injected])
+        offsets = np.concatenate([plan.offsets, [s["intended_s"] for s in self.sends]])
+        new_plan = Plan(offsets, plan.ids + [e["id"] for e in self.injected],
+                        plan.requests + reqs, plan.request_name)
+        old: SendLog = outcome.log
+        log = SendLog(len(new_plan))
+        log.actual_s[:] = np.concatenate([old.actual_s, [s["actual_s"] for s in self.sends]])
+        log.done_s[:] = np.concatenate([old.done_s, [s["done_s"] for s in self.sends]])
+        log.status[:] = np.concatenate([old.status, [s["status"] for s in self.sends]])
+        log.errors.update(old.errors)
+        log.cap_waits, log.throttled = old.cap_waits, old.throttled
+        outcome.log = log
+        outcome.histograms = build_histograms(log.derived_ms(offsets))
+        return new_plan
+
+    def _write_json(self) -> None:
+        data = {"live": True, "speed": self.speed, "sim_agents": self.sim_agents,
+                "facilitator_url": self.url, "console_url": self.console_url,
+                "paused_total_s": round(self.clock.paused_total_s, 3), "ended": self.ended,
+                "timeline": self.timeline, "injected": [e["id"] for e in self.injected]}
+        (self.run_dir / "live.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+
+
+def _actions_on(path: Path, ids: set[str]) -> int:
+    if not path.exists() or not ids:
+        return 0
+    count = 0
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.strip() and orjson.loads(line).get("event_id") in ids:
+                count += 1
+    return count

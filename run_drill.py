@@ -132,6 +132,13 @@ def cmd_drill(args: argparse.Namespace) -> int:
     if args.stack_config is not None and args.target is not None:
         raise InputError("--stack-config: configures the reference stack, so it cannot be "
                          "combined with --target")
+    if args.live and (args.workers or args.remote_workers):
+        raise InputError("--live: a live drill sends from one process (pause and inject act "
+                         "on it), so it cannot be combined with --workers/--remote-workers")
+    if args.sim_agents is not None and (args.sim_agents < 0 or not args.live
+                                        or args.target is not None):
+        raise InputError(f"--sim-agents: must be an integer >= 0 with --live and the embedded "
+                         f"stack, got {args.sim_agents}")
     if args.platform_secret_file is not None:
         import os
 
@@ -148,12 +155,14 @@ def cmd_drill(args: argparse.Namespace) -> int:
     remote = args.remote_workers > 0
     options = DrillOptions(
         scenario=args.scenario, output=args.output, target=args.target, base_url=args.base_url,
-        speed=args.speed, volume=args.volume, workers=args.workers, seed=args.seed, ui=args.ui,
+        speed=args.speed if args.speed is not None or not args.live else 1.0,
+        volume=args.volume, workers=args.workers, seed=args.seed, ui=args.ui,
         platform_port=args.platform_port, grace_s=grace_s, allow_remote=args.allow_remote,
         command=tuple(sys.argv), remote_workers=args.remote_workers,
         master_bind=args.master_bind or ("0.0.0.0" if remote else "127.0.0.1"),
         master_port=args.master_port if args.master_port is not None else (5557 if remote else 0),
-        stack_config=args.stack_config)
+        stack_config=args.stack_config, live=args.live, sim_agents=args.sim_agents or 0,
+        facilitator_port=args.facilitator_port)
     run_dir = run_drill(options)
     report = run_dir / "report.html"
     print(f"report: {report if report.exists() else run_dir / 'results.json'}")
@@ -249,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the Locust master's port (default 5557 with --remote-workers)")
     p.add_argument("--gate", action="store_true", help="run the gate at the end")
     p.add_argument("--gates", type=Path, default=None, help="gates file for --gate")
+    p.add_argument("--live", action="store_true",
+                   help="a training drill: speed 1 unless given, the embedded stack's simulated "
+                        "agents off (see --sim-agents), a facilitator page (docs/training.md)")
+    p.add_argument("--sim-agents", type=int, default=None,
+                   help="with --live: keep at most N simulated agents per tier (default 0)")
+    p.add_argument("--facilitator-port", type=int, default=0,
+                   help="with --live: the facilitator page's port on 127.0.0.1 (default: any)")
     p.set_defaults(func=cmd_drill)
 
     p = sub.add_parser("gate", help="CI gate over a results.json")

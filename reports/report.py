@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reports import charts
+from reports.debrief_chart import debrief_chart
 from reports.format import FILTERS
 
 TEMPLATE = "report.html.j2"
@@ -52,6 +53,7 @@ def _charts(results: dict[str, Any]) -> dict[str, Any]:
         "sentiment": charts.sentiment_chart(
             (results.get("sentiment") or {}).get("over_time") or {}
         ),
+        "debrief": debrief_chart(results.get("debrief")),
     }
     return {k: Markup(v) for k, v in svgs.items()}  # noqa: S704 - matplotlib output, text escaped
 

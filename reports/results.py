@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reports.agents import agent_scorecard
+from reports.debrief import debrief
 from reports.escalation import correctness, escalation_metrics
 from reports.fidelity import count_metrics, replay_metrics
 from reports.findings import findings
@@ -72,6 +73,7 @@ def compute(
         }
     )
     storm = storm_metrics(run, scenario, interval_s)
+    agents = agent_scorecard(run, out, verdict)
     results: dict[str, Any] = {
         "schema": SCHEMA,
         "mode": mode,
@@ -99,7 +101,8 @@ def compute(
         "escalation": escalation_metrics(run, out, verdict),
         "staffing": staffing_metrics(run, out, roster, interval_s),
         "sentiment": sentiment_metrics(run, out, storm["bin_s"]),
-        "agents": agent_scorecard(run, out, verdict),
+        "agents": agents,
+        "debrief": debrief(run, out, verdict, agents),
         "team": run.team if mode == "simulate" else None,
         "reproduce": {
             "command": list(command),

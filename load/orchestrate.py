@@ -269,6 +269,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
             _poll_cases(profile, profile.base_url, events, outcome, actions_path, speed)
         if live is not None:
             live.finish()
+        if stack is not None:  # it posts the actions: stop it first, so the counts are final
+            stack.stop()
         platform_stats = _platform_stats(platform)
         if live is not None:
             plan = live.merge(plan, outcome, platform_stats)

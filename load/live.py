@@ -32,6 +32,7 @@ __all__ = ["LiveSession", "reduced_team"]
 
 SETTLE_S = 1.5  # after "end", let the stack's outbox deliver the last actions
 INJECT_SEED = 8
+INJECT_TIMEOUT_S = 10.0  # injected sends still in flight at the end are counted failed
 
 
 def reduced_team(scenario_path: Path, agents: int, out: Path) -> Path:
@@ -80,6 +81,7 @@ class LiveSession:
         self._client: Any = None
         self._events_path: Path | None = None
         self.latest: dict[str, float] = {}
+        self._sending: list[Any] = []  # greenlets sending injected posts
 
     # -- wiring (called by load.orchestrate.replay_events) --------------------------------
     def attach(self, platform: Any, profile: Any, events: list[dict[str, Any]],
@@ -163,7 +165,7 @@ class LiveSession:
             rec = {"intended_s": intended, "actual_s": float("nan"), "done_s": float("nan"),
                    "status": 0}
             self.sends.append(rec)
-            gevent.spawn(self._send, ev, rec)
+            self._sending.append(gevent.spawn(self._send, ev, rec))
         if self.view is not None:
             self.view.add(events)
         ids = [e["id"] for e in events]
@@ -200,9 +202,9 @@ class LiveSession:
     # -- the end of the run -------------------------------------------------------------------
     def finish(self) -> None:
         """Before the platform's counters are read: let the last actions arrive."""
+        gevent.joinall(self._sending, timeout=INJECT_TIMEOUT_S)
         if self.ended:
             gevent.sleep(SETTLE_S)
-        gevent.joinall([], timeout=0)
 
     def close(self) -> None:
         if self._server is not None:

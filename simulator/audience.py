@@ -99,6 +99,44 @@ class Audience:
     def name(self, i: int) -> str:
         return f"{self.first_names[self.first[i]]} {self.last_names[self.last[i]]}"
 
+    def handles(self, people: np.ndarray) -> np.ndarray:
+        """``handle(i)`` for many people at once (an object array), one format per style."""
+        people = np.asarray(people, dtype=np.int64)
+        clean_first = np.array([_CLEAN.sub("", f.lower()) for f in self.first_names], object)
+        clean_last = np.array([_CLEAN.sub("", f.lower()) for f in self.last_names], object)
+        first_1 = np.array([f[:1] for f in clean_first.tolist()], object)
+        first_3 = np.array([f[:3] for f in clean_first.tolist()], object)
+        users = np.array(self.usernames, dtype=object)
+        fi, la = self.first[people], self.last[people]
+        num, style = self.number[people].astype(np.int64), self.style[people]
+        out = np.empty(len(people), dtype=object)
+        for s in range(HANDLE_STYLES):
+            rows = np.flatnonzero(style == s)
+            if not rows.size:
+                continue
+            f, la_s, n = fi[rows], la[rows], num[rows]
+            if s == 0:
+                cols, fmt = (clean_first[f], clean_last[la_s]), "@{}{}"
+            elif s == 1:
+                cols, fmt = (clean_first[f], clean_last[la_s], n % 100), "@{}_{}{}"
+            elif s == 2:
+                cols, fmt = (clean_first[f], n), "@{}{}"
+            elif s == 3:
+                cols, fmt = (first_1[f], clean_last[la_s], n % 1000), "@{}{}{}"
+            elif s == 4:
+                cols, fmt = (users[n % len(users)],), "@{}"
+            else:
+                cols, fmt = (clean_last[la_s], first_3[f], n % 10000), "@{}_{}{}"
+            out[rows] = list(map(fmt.format, *(c.tolist() for c in cols)))
+        return out
+
+    def names(self, people: np.ndarray) -> np.ndarray:
+        """``name(i)`` for many people at once (an object array)."""
+        people = np.asarray(people, dtype=np.int64)
+        firsts = np.array(self.first_names, dtype=object)[self.first[people]]
+        lasts = np.array(self.last_names, dtype=object)[self.last[people]]
+        return np.array(list(map("{} {}".format, firsts.tolist(), lasts.tolist())), object)
+
 
 def customer_id(number: int) -> str | None:
     """``C-000123`` for a customer number, None for -1 (anonymous)."""

@@ -24,7 +24,6 @@ from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGM
 
 __all__ = ["EventTable", "event_id", "read_jsonl", "write_jsonl"]
 
-WRITE_CHUNK = 50_000
 READ_CHUNK = 50_000
 _NONE_CHANNELS, _NONE_KINDS = (None, *CHANNELS), (None, *KINDS)
 _NONE_SEGMENTS, _NONE_INTENTS, _NONE_EMOTIONS = (
@@ -80,20 +79,56 @@ class EventTable:
     follows: np.ndarray  # int64 row of the journey post this one follows, -1 none
     incidents: tuple[str, ...] = ()
     routes: tuple[str, ...] = ()
+    # int64 per row: the author's entry in the per-author pools (handle, name), or None.
+    # Rows with one code share handle, name, followers, verified, customer and segment.
+    author: np.ndarray | None = None
     _strings: dict[str, list[str]] = field(default_factory=dict, repr=False)
     _lazy: dict[str, Callable[[], list[str]]] = field(default_factory=dict, repr=False)
+    _pools: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _lazy_pools: dict[str, Callable[[], np.ndarray]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.t)
 
     def strings(self, name: str) -> list[str]:
-        """A string column (``handle``, ``name`` or ``text``), rendered on first use."""
+        """A string column (``handle``, ``name`` or ``text``) as a list, rendered on first use.
+
+        The list is the column from then on: edits to it are what ``write_jsonl`` writes.
+        """
         if name not in self._strings:
-            if name not in self._lazy:
+            pool = self.pool(name)
+            if pool is not None:
+                assert self.author is not None
+                self._strings[name] = pool[self.author].tolist()
+                self._pools.pop(name)
+            elif name in self._lazy:
+                with gc_paused():
+                    self._strings[name] = self._lazy.pop(name)()
+            else:
                 raise KeyError(name)
-            with gc_paused():
-                self._strings[name] = self._lazy.pop(name)()
         return self._strings[name]
+
+    def pool(self, name: str) -> np.ndarray | None:
+        """Per-author strings (``handle``, ``name``) indexed by ``author``, an object array.
+
+        None when the table has no pool for it, or the column was already turned into a
+        list by ``strings`` (which may have been edited since).
+        """
+        if self.author is None or name in self._strings:
+            return None
+        if name not in self._pools:
+            if name not in self._lazy_pools:
+                return None
+            self._pools[name] = self._lazy_pools.pop(name)()
+        return self._pools[name]
+
+    def per_row(self, name: str) -> np.ndarray:
+        """A string column as an object array, without fixing it as a list when pooled."""
+        pool = self.pool(name)
+        if pool is not None:
+            assert self.author is not None
+            return pool[self.author]
+        return np.array(self.strings(name), dtype=object)
 
     @property
     def handle(self) -> list[str]:
@@ -133,184 +168,12 @@ def write_jsonl(table: EventTable, path: Path | str) -> int:
     """Write one JSON object per event (DESIGN.md section 5); return the count written.
 
     The bytes are those of ``orjson.dumps`` on each event's dict (compact, keys in section 5
-    order), built column-wise: low-cardinality parts come from small pools of pre-encoded
-    fragments, strings are JSON-encoded a chunk at a time, and ``WRITE_CHUNK`` rows are joined
-    and written at once, so memory stays bounded whatever the table's length.
+    order), built column-wise in bounded chunks (``simulator.jsonl_write``).
     """
+    from simulator.jsonl_write import write_table
+
     with gc_paused():
-        return _write_jsonl(table, path)
-
-
-def _json_strings(values: list[str]) -> list[str]:
-    """JSON-encode many strings at once (quotes included).
-
-    Splitting orjson's array on ``","`` is exact: inside an encoded string every ``"`` is
-    preceded by a backslash, so that sequence only ever separates two elements.
-    """
-    if not values:
-        return []
-    body = orjson.dumps(values).decode()[2:-2]
-    return [f'"{v}"' for v in body.split('","')]
-
-
-def _pooled(codes: np.ndarray, make: Callable[[int], str]) -> list[str]:
-    """One fragment per row for a low-cardinality code column (``make`` called per code)."""
-    uniq, inverse = np.unique(codes, return_inverse=True)
-    pool = np.array([make(int(u)) for u in uniq], dtype=object)
-    return pool[inverse.reshape(-1)].tolist()
-
-
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _ref_fragments(values: np.ndarray, prefix: str, width: int) -> list[str]:
-    return [f'"{prefix}{v:0{width}d}"' if v >= 0 else "null" for v in values.tolist()]
-
-
-def _write_jsonl(table: EventTable, path: Path | str) -> int:
-    n = len(table)
-    if n > 1 and bool(np.any(np.diff(table.t) < 0)):
-        raise ValueError("event table is not sorted by t")
-    handle, name, text = table.handle, table.name, table.text
-    names = {col: table.names(col) for col in ("channel", "kind", "segment", "incident")}
-    names.update(intent=table.names("intent"), emotion=table.names("emotion"))
-    routes = table.names("route")
-    prio_pool = [None, *PRIORITIES]
-    # within: codes over its distinct values (NaN -> null), for the pooled "expected" part
-    within_values, within_code = np.unique(table.respond_within_s, return_inverse=True)
-    within_code = within_code.reshape(-1)
-    n_within = max(len(within_values), 1)
-    with open(path, "wb") as out:
-        for lo in range(0, n, WRITE_CHUNK):
-            hi = min(n, lo + WRITE_CHUNK)
-            out.write(
-                _chunk_lines(
-                    table,
-                    lo,
-                    hi,
-                    handle,
-                    name,
-                    text,
-                    names,
-                    routes,
-                    prio_pool,
-                    within_values,
-                    within_code,
-                    n_within,
-                )
-            )
-    return n
-
-
-def _chunk_lines(  # noqa: PLR0913
-    table: EventTable,
-    lo: int,
-    hi: int,
-    handle: list[str],
-    name: list[str],
-    text: list[str],
-    names: dict[str, np.ndarray],
-    routes: np.ndarray,
-    prio_pool: list[str | None],
-    within_values: np.ndarray,
-    within_code: np.ndarray,
-    n_within: int,
-) -> bytes:
-    """The JSONL bytes of rows ``lo:hi``."""
-    sl = slice(lo, hi)
-    m = hi - lo
-    # code columns are shifted by one so that -1 (none) is code 0, written as null
-    nk = len(KINDS) + 1
-    ck = (table.channel[sl].astype(np.int64) + 1) * nk + table.kind[sl] + 1
-    head = _pooled(
-        ck,
-        lambda c: (
-            f',"channel":{_dumps(_NONE_CHANNELS[c // nk])},'
-            f'"kind":{_dumps(_NONE_KINDS[c % nk])},"parent":'
-        ),
-    )
-    seg = (table.segment[sl].astype(np.int64) + 1) * 2 + table.verified[sl]
-    verified = _pooled(
-        seg,
-        lambda c: (
-            ',"verified":true,"customer_id":' if c % 2 else ',"verified":false,"customer_id":'
-        ),
-    )
-    segment = _pooled(seg, lambda c: f',"segment":{_dumps(_NONE_SEGMENTS[c // 2])}}},"text":')
-    n_em, n_in = len(EMOTIONS) + 1, len(INTENTS) + 1
-    lab = ((table.incident[sl].astype(np.int64) + 1) * n_in + table.intent[sl] + 1) * n_em
-    lab += table.emotion[sl].astype(np.int64) + 1
-    incidents = (None, *table.incidents)
-    labels = _pooled(
-        lab,
-        lambda c: (
-            ',"lang":"en","incident":'
-            + _dumps(incidents[c // (n_in * n_em)])
-            + ',"labels":{"intent":'
-            + _dumps(_NONE_INTENTS[c // n_em % n_in])
-            + ',"emotion":'
-            + _dumps(_NONE_EMOTIONS[c % n_em])
-            + ',"sentiment":'
-        ),
-    )
-    route = table.route[sl].astype(np.int64) + 1
-    exp_code = (
-        ((route * 256 + table.tier[sl] + 128) * 8 + table.priority[sl]) * 2 + table.respond[sl]
-    ) * n_within + within_code[sl]
-    route_pool = (None, *table.routes)
-
-    def expected(c: int) -> str:
-        w = c % n_within
-        rest = c // n_within
-        respond, rest = rest % 2, rest // 2
-        prio, rest = rest % 8, rest // 8
-        tier, r = rest % 256 - 128, rest // 256
-        within = float(within_values[w]) if len(within_values) else float("nan")
-        return (
-            ',"expected":'
-            + _dumps(
-                {
-                    "route": route_pool[r],
-                    "tier": tier,
-                    "priority": prio_pool[prio],
-                    "respond": bool(respond),
-                    "respond_within_s": None if within != within else within,
-                }
-            )
-            + "}}"
-        )
-
-    exp = _pooled(exp_code, expected)
-    journey = table.journey[sl].tolist()
-    cols: list[list[str] | list[Any] | range] = [
-        [f'{{"id":"ev-{i:07d}","t":' for i in range(lo, hi)],
-        list(map(repr, np.round(table.t[sl], 3).tolist())),
-        head,
-        _ref_fragments(table.parent[sl], "ev-", 7),
-        [f',"thread":"th-{v:07d}","author":{{"handle":' for v in table.thread[sl].tolist()],
-        _json_strings(handle[sl]),
-        [',"name":'] * m,
-        _json_strings(name[sl]),
-        [',"followers":'] * m,
-        list(map(str, table.followers[sl].tolist())),
-        verified,
-        _ref_fragments(table.customer[sl], "C-", 6),
-        segment,
-        _json_strings(text[sl]),
-        labels,
-        list(map(repr, (np.round(table.sentiment[sl].astype(np.float64), 3) + 0.0).tolist())),
-        [',"journey_step":'] * m,
-        ["null" if j < 0 else str(j) for j in journey],
-        [',"follows":'] * m,
-        _ref_fragments(table.follows[sl], "ev-", 7),
-        exp,
-        ["\n"] * m,
-    ]
-    grid = np.empty((m, len(cols)), dtype=object)
-    for k, col in enumerate(cols):
-        grid[:, k] = col
-    return "".join(grid.ravel().tolist()).encode()
+        return write_table(table, path)
 
 
 def _codes(

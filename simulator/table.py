@@ -2,8 +2,9 @@
 
 Emission is in time order, so row ``i`` of the table is the ``i``-th post emitted. Parents,
 threads and journey links are rewritten from batch rows to table rows; authors become
-handle, name and customer columns; sentiment is drawn around each emotion's centre; the
-text is rendered lazily (on first access, e.g. by ``write_jsonl``).
+follower, segment and customer columns plus an ``author`` code into per-author handle and
+name pools (rendered once per author, on first use); sentiment is drawn around each
+emotion's centre; the text is rendered lazily (on first access, e.g. by ``write_jsonl``).
 """
 
 from __future__ import annotations
@@ -94,15 +95,8 @@ def assemble(
         routes=routes,
     )
     uniq, inverse = np.unique(author, return_inverse=True)
+    table.author = inverse.reshape(-1).astype(np.int64)
     text_seed = int(rng.integers(0, 2**63))
-
-    def handles() -> list[str]:
-        pool = [audience.handle(int(a)) for a in uniq]
-        return [pool[k] for k in inverse.tolist()]
-
-    def names() -> list[str]:
-        pool = [audience.name(int(a)) for a in uniq]
-        return [pool[k] for k in inverse.tolist()]
 
     def texts() -> list[str]:
         brand = scenario.brand
@@ -113,8 +107,8 @@ def assemble(
             kind=table.kind,
             incident=table.incident,
             parent=table.parent,
-            handles=table.handle,
-            names=table.name,
+            handles=table.per_row("handle"),
+            names=table.per_row("name"),
             customer=table.customer,
             brand_name=brand.name,
             brand_handle=brand.handle,
@@ -125,5 +119,8 @@ def assemble(
             rng=np.random.default_rng(text_seed),
         )
 
-    table._lazy.update(handle=handles, name=names, text=texts)
+    table._lazy_pools.update(
+        handle=lambda: audience.handles(uniq), name=lambda: audience.names(uniq)
+    )
+    table._lazy.update(text=texts)
     return table

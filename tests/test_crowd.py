@@ -512,16 +512,36 @@ def test_writer_bytes_match_a_per_event_encoding(tiny_scenario: Scenario, tmp_pa
     assert back.text[: len(awkward)] == awkward
 
 
+def test_pooled_writer_bytes_match_a_per_event_encoding(
+    tiny_scenario: Scenario, tmp_path: Path
+) -> None:
+    """Handles and names written once per author give the same bytes as per event."""
+    table = generate(tiny_scenario, seed=9)
+    handles, names = table.pool("handle"), table.pool("name")
+    assert handles is not None and names is not None and table.author is not None
+    awkward = ['@a "quoted", \\ x', "Zoë \\", "tab\there\nnew\x01 🌧"]
+    for k, s in enumerate(awkward):
+        handles[k], names[k + 1] = s, s
+    table.sentiment[:4] = [-0.0004, 0.0005, 0.9995, -1.0]
+    path = tmp_path / "events.jsonl"
+    write_jsonl(table, path)
+    lines = path.read_bytes().split(b"\n")
+    for i in range(len(table)):
+        assert lines[i] == _reference_line(table, i), i
+    assert set(awkward) <= set(table.handle) | set(table.name)
+
+
 def test_reader_crosses_chunk_boundaries(
     tiny_scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import simulator.events as events
+    import simulator.jsonl_write as jsonl_write
 
     table = generate(tiny_scenario, seed=5)
     path = tmp_path / "events.jsonl"
     write_jsonl(table, path)
     monkeypatch.setattr(events, "READ_CHUNK", 7)
-    monkeypatch.setattr(events, "WRITE_CHUNK", 11)
+    monkeypatch.setattr(jsonl_write, "WRITE_CHUNK", 11)
     back = read_jsonl(path)
     assert np.array_equal(back.parent, table.parent) and back.text == table.text
     assert list(back.names("incident")) == list(table.names("incident"))

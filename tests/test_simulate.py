@@ -6,12 +6,27 @@ import json
 from pathlib import Path
 
 import orjson
+import pytest
+import yaml
 
 from run_drill import main
 from simulator.scenario import load_scenario
 from simulator.simulate import simulate
 
 SMOKE = Path(__file__).resolve().parent.parent / "scenarios" / "ci-smoke.yaml"
+SHORT_ROSTER = (3, 1, 1)  # agents per tier: far below what the smoke storm needs
+
+
+@pytest.fixture
+def short_staffed(tmp_path: Path) -> Path:
+    """ci-smoke with a roster too small for its storm, so customers abandon and shortfalls show."""
+    data = yaml.safe_load(SMOKE.read_text())
+    for tier, agents in zip(data["team"]["tiers"], SHORT_ROSTER, strict=True):
+        for shift in tier["shifts"]:
+            shift["agents"] = agents
+    path = tmp_path / "short-staffed.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
 
 
 def test_simulate_writes_the_run_folder(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -38,8 +53,8 @@ def test_simulate_writes_the_run_folder(tmp_path: Path, capsys) -> None:  # type
     assert "shortfall" in capsys.readouterr().out  # 3 frontline agents cannot cope
 
 
-def test_abandoned_journeys_post_again() -> None:
-    scenario = load_scenario(SMOKE)
+def test_abandoned_journeys_post_again(short_staffed: Path) -> None:
+    scenario = load_scenario(short_staffed)
     result = simulate(scenario, record_actions=False)
     assert result.abandoned > 0
     follows = result.events.follows
@@ -49,18 +64,21 @@ def test_abandoned_journeys_post_again() -> None:
     assert len(again.events) == len(result.events) and again.abandoned == result.abandoned
 
 
-def test_staff_json_and_csv(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_staff_json_and_csv(
+    tmp_path: Path, short_staffed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     csv_path = tmp_path / "plan.csv"
-    assert main(["staff", str(SMOKE), "--json", "--interval", "1m", "--csv", str(csv_path)]) == 0
+    args = ["--json", "--interval", "1m", "--csv", str(csv_path)]
+    assert main(["staff", str(short_staffed), *args]) == 0
     data = json.loads(capsys.readouterr().out)
     tiers = data["tiers"]
     assert [t["name"] for t in tiers] == ["frontline", "specialists", "legal-security"]
     row = tiers[0]["intervals"][1]
     assert set(row) >= {"start_s", "arrivals", "aht_s", "required_erlang_c",
                         "required_erlang_a", "required_sim", "rostered"}
-    assert row["start_s"] == 60.0 and row["rostered"] == 3
+    assert row["start_s"] == 60.0 and row["rostered"] == SHORT_ROSTER[0]
     assert len(csv_path.read_text().splitlines()) == 1 + 3 * 3
-    assert main(["staff", str(SMOKE)]) == 0
+    assert main(["staff", str(short_staffed)]) == 0
     text = capsys.readouterr().out
     assert "frontline needed" in text and "erlang_c" in text
 

@@ -96,14 +96,15 @@ def install_stop_handlers(stop: Event) -> list[Any]:
     return [gevent.signal_handler(sig, stop.set) for sig in (signal.SIGINT, signal.SIGTERM)]
 
 
-def _platform_stats(platform: PlatformProcess) -> dict[str, Any]:
-    """The endpoint's counters, or empty ones when it no longer answers (it died)."""
+def _platform_stats(platform: PlatformProcess, actions: Path) -> dict[str, Any]:
+    """The endpoint's counters; when it no longer answers (it died), the actions it wrote."""
     try:
         return platform.stats()
     except OSError as err:
-        print(f"\nwarning: the platform endpoint did not answer ({err}); its counters are "
-              f"missing, actions.jsonl holds what arrived", file=sys.stderr, flush=True)
-        return {}
+        print(f"\nwarning: the platform endpoint did not answer ({err}); its rejection "
+              f"counters are lost, actions.jsonl holds what arrived", file=sys.stderr, flush=True)
+        with actions.open("rb") as fh:
+            return {"actions": sum(1 for line in fh if line.strip())}
 
 
 def _unsent_outcome(plan: Any) -> ReplayOutcome:
@@ -271,7 +272,7 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
             live.finish()
         if stack is not None:  # it posts the actions: stop it first, so the counts are final
             stack.stop()
-        platform_stats = _platform_stats(platform)
+        platform_stats = _platform_stats(platform, actions_path)
         if live is not None:
             plan = live.merge(plan, outcome, platform_stats)
     finally:

@@ -258,7 +258,7 @@ def test_platform_endpoint_flooded_with_bad_callbacks(tmp_path: Path) -> None:
 
     secret = "flood-" + uuid.uuid4().hex
     port = free_port()
-    drill = Drill(tmp_path / "run", "--speed", "30", "--grace", "1m", "--platform-port",
+    drill = Drill(tmp_path / "run", "--speed", "60", "--grace", "3m", "--platform-port",
                   str(port), env={"DRILL_PLATFORM_SECRET": secret})
     drill.wait_for("sent ")
     url = f"http://127.0.0.1:{port}/platform/actions"
@@ -317,7 +317,7 @@ def test_platform_endpoint_flooded_with_bad_callbacks(tmp_path: Path) -> None:
     assert secret not in out + err
 
 
-def _worker_pids(drill_pid: int) -> list[int]:
+def _child_pids(drill_pid: int, module: bytes) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -328,7 +328,7 @@ def _worker_pids(drill_pid: int) -> list[int]:
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid == drill_pid and b"load.distributed" in cmd:
+        if ppid == drill_pid and module in cmd:
             pids.append(int(entry.name))
     return sorted(pids)
 
@@ -336,9 +336,9 @@ def _worker_pids(drill_pid: int) -> list[int]:
 def test_a_worker_killed_mid_run(tmp_path: Path, faulty) -> None:
     target = faulty()
     drill = Drill(tmp_path / "run", "--target", str(PROFILE), "--base-url", target.url,
-                  "--speed", "20", "--grace", "0s", "--workers", "2")
+                  "--speed", "40", "--grace", "0s", "--workers", "2")
     drill.wait_for("sent ")
-    workers = _worker_pids(drill.proc.pid)
+    workers = _child_pids(drill.proc.pid, b"load.distributed")
     assert len(workers) == 2
     os.kill(workers[0], signal.SIGKILL)
     rc, _, err = drill.finish()
@@ -348,6 +348,20 @@ def test_a_worker_killed_mid_run(tmp_path: Path, faulty) -> None:
     assert c["unsent"] > 0 and c["accepted"] > 0
     assert replay["workers"] == 2
     assert "worker lost" in err
+
+
+def test_platform_endpoint_killed_mid_run(tmp_path: Path) -> None:
+    drill = Drill(tmp_path / "run", "--speed", "60", "--grace", "0s")
+    drill.wait_for("sent ")
+    time.sleep(0.5)  # let the stack post some actions first
+    (endpoint,) = _child_pids(drill.proc.pid, b"load.platform")
+    os.kill(endpoint, signal.SIGKILL)
+    rc, _, err = drill.finish()
+    assert rc == 0, err
+    assert "warning: the platform endpoint did not answer" in err
+    replay = check_run(drill, partial=False)  # the actions that arrived are all counted
+    assert replay["platform"]["actions"] > 0
+    assert replay["counts"]["accepted"] == replay["counts"]["generated"]  # the storm went on
 
 
 # (signal, where): a terminal Ctrl-C (SIGINT to the whole process group) or a SIGTERM to the

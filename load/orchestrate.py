@@ -219,7 +219,10 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         (run_dir / stale).unlink(missing_ok=True)
     secret = os.environ.get(SECRET_ENV) or None
     stack: ReferenceStack | None = None
-    handles = [] if stop is not None else install_stop_handlers(stop := Event())
+    handles: list[Any] = []
+    if stop is None:
+        stop = Event()
+        handles = install_stop_handlers(stop)
     if stop.is_set():  # stopped before any load (during generation): nothing is started
         plan = build_plan(events, profile, speed)
         replay = write_recordings(run_dir, plan, _unsent_outcome(plan), profile, speed=speed,

@@ -153,9 +153,9 @@ class CompiledProfile:
             field = "path"
             self._path = env.from_string(profile.path)
             self._headers = {}
-            for key, value in profile.headers.items():
+            for key, template in profile.headers.items():
                 field = f"headers.{key}"
-                self._headers[key] = env.from_string(value)
+                self._headers[key] = env.from_string(template)
             field = "body"
             self._body = env.from_string(profile.body)
             field = "poll.path"

@@ -17,6 +17,7 @@ only the few per-row edits (typos, abbreviations, leetspeak) run a Python loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from itertools import repeat
 from string import Formatter
 
 import numpy as np
@@ -121,15 +122,13 @@ class TemplatePool(FlatPool):
 
 
 class Fields:
-    """Fill-in columns for one chunk, each computed on first use."""
+    """Fill-in columns for one chunk, computed only for the rows a template group needs."""
 
-    def __init__(self, makers: dict[str, Callable[[], np.ndarray]]) -> None:
-        self.makers, self.cache = makers, {}  # type: dict[str, Callable[[], np.ndarray]], dict[str, np.ndarray]
+    def __init__(self, makers: dict[str, Callable[[np.ndarray], list[object]]]) -> None:
+        self.makers = makers
 
-    def column(self, name: str) -> np.ndarray:
-        if name not in self.cache:
-            self.cache[name] = self.makers[name]()
-        return self.cache[name]
+    def column(self, name: str, rows: np.ndarray) -> list[object]:
+        return self.makers[name](rows)
 
 
 def format_groups(
@@ -146,7 +145,7 @@ def format_groups(
         fmt, names = pool.compiled[tid]
         if names:
             src = rows[at]
-            out[at] = list(map(fmt.format, *(fields.column(nm)[src].tolist() for nm in names)))
+            out[at] = list(map(fmt.format, *(fields.column(nm, src) for nm in names)))
         else:
             out[at] = fmt.format()
     return out
@@ -203,8 +202,9 @@ def render_texts(
     kind: np.ndarray,
     incident: np.ndarray,
     parent: np.ndarray,
-    handles: Sequence[str],
-    names: Sequence[str],
+    author: np.ndarray,
+    handles: np.ndarray,
+    names: np.ndarray,
     customer: np.ndarray,
     brand_name: str,
     brand_handle: str,
@@ -214,19 +214,21 @@ def render_texts(
     incident_tags: Sequence[Sequence[str]],
     rng: np.random.Generator,
 ) -> list[str]:
-    """Render one text per row; rows are in time order so a repost's parent comes first."""
+    """Render one text per row; rows are in time order so a repost's parent comes first.
+
+    ``handles`` and ``names`` are per author (object arrays); ``author`` indexes them per row.
+    """
     pools = _Pools(brand_name, brand_handle, products, brand_tags, topics, incident_tags)
-    handle_arr = np.array(handles, dtype=object) if len(handles) else np.zeros(0, dtype=object)
-    out: list[str] = []
+    people = _People(np.asarray(handles, dtype=object), np.asarray(names, dtype=object), author)
     n = len(intent)
+    out = np.empty(n, dtype=object)
     for lo in range(0, n, TEXT_CHUNK):
         hi = min(n, lo + TEXT_CHUNK)
         r = rng.integers(0, 2**31, size=(hi - lo, RANDOM_COLUMNS), dtype=np.int64)
         kd, par = kind[lo:hi].astype(np.int64), parent[lo:hi].astype(np.int64)
         reposts = (kd == _KIND_REPOST) & (par >= 0)
         own = np.flatnonzero(~reposts)
-        chunk = np.empty(hi - lo, dtype=object)
-        chunk[own] = _render_own(
+        out[lo + own] = _render_own(
             pools,
             r[own],
             intent[lo:hi][own].astype(np.int64),
@@ -236,17 +238,37 @@ def render_texts(
             incident[lo:hi][own].astype(np.int64),
             par[own],
             customer[lo:hi][own].astype(np.int64),
-            handle_arr,
-            names,
+            people,
             lo + own,
         )
-        out.extend(chunk.tolist())
-        # reposts in row order: a parent (even a repost itself) always precedes its child
-        for i, p in zip(
-            (lo + np.flatnonzero(reposts)).tolist(), par[reposts].tolist(), strict=False
-        ):
-            out[i] = f"RT {handles[p]}: {out[p]}"[:TWEET_LIMIT]
-    return out
+        _render_reposts(out, lo + np.flatnonzero(reposts), par[reposts], people)
+    return out.tolist()
+
+
+class _People:
+    """Handles and names per author, looked up per row."""
+
+    def __init__(self, handles: np.ndarray, names: np.ndarray, author: np.ndarray) -> None:
+        self.handles, self.names, self.author = handles, names, author
+
+    def handle(self, rows: np.ndarray) -> np.ndarray:
+        return self.handles[self.author[rows]]
+
+    def name(self, rows: np.ndarray) -> np.ndarray:
+        return self.names[self.author[rows]]
+
+
+def _render_reposts(out: np.ndarray, rows: np.ndarray, par: np.ndarray, people: _People) -> None:
+    """``RT @parent: <parent text>`` for ``rows``, in waves: a repost of a repost waits."""
+    while rows.size:
+        ready = ~np.isin(par, rows)
+        done, src = rows[ready], par[ready]
+        texts = _concat("RT ", people.handle(src), ": ", out[src])
+        lengths = np.fromiter(map(len, texts.tolist()), dtype=np.int64, count=texts.size)
+        long = np.flatnonzero(lengths > TWEET_LIMIT)
+        texts[long] = [t[:TWEET_LIMIT] for t in texts[long].tolist()]
+        out[done] = texts
+        rows, par = rows[~ready], par[~ready]
 
 
 def _render_own(
@@ -259,8 +281,7 @@ def _render_own(
     inc: np.ndarray,
     par: np.ndarray,
     cust: np.ndarray,
-    handle_arr: np.ndarray,
-    names: Sequence[str],
+    people: _People,
     rows: np.ndarray,
 ) -> np.ndarray:
     """Texts of the rows that are not reposts (all arrays are those rows only)."""
@@ -270,16 +291,17 @@ def _render_own(
     topic = np.where(
         inc >= 0, pools.topics.offset[inc], pools.topics.index(pools.n_incidents + it, r[:, 0])
     )
+    n_products = len(pools.products)
     fields = Fields(
         {
-            "p": lambda: pools.products[r[:, 1] % len(pools.products)],
-            "topic": lambda: pools.topics.values[topic],
-            "n": lambda: 2 + r[:, 2] % 9,
-            "mins": lambda: 5 * (1 + r[:, 3] % 48),
-            "ref": lambda: np.array([f"{x:06X}" for x in (r[:, 4] & 0xFFFFFF).tolist()], object),
-            "city": lambda: _CITY_ARR[r[:, 5] % len(_CITY_ARR)],
-            "day": lambda: _DAY_ARR[r[:, 5] % len(_DAY_ARR)],
-            "amt": lambda: 20 + r[:, 6] % 980,
+            "p": lambda x: pools.products[r[x, 1] % n_products].tolist(),
+            "topic": lambda x: pools.topics.values[topic[x]].tolist(),
+            "n": lambda x: (2 + r[x, 2] % 9).tolist(),
+            "mins": lambda x: (5 * (1 + r[x, 3] % 48)).tolist(),
+            "ref": lambda x: list(map("{:06X}".format, (r[x, 4] & 0xFFFFFF).tolist())),
+            "city": lambda x: _CITY_ARR[r[x, 5] % len(_CITY_ARR)].tolist(),
+            "day": lambda x: _DAY_ARR[r[x, 5] % len(_DAY_ARR)].tolist(),
+            "amt": lambda x: (20 + r[x, 6] % 980).tolist(),
         }
     )
     short, long, private = _IS_SHORT[ch], _IS_LONG[ch], _IS_PRIVATE[ch]
@@ -308,18 +330,18 @@ def _render_own(
     core[cap] = [c[:1].upper() + c[1:] for c in core[cap].tolist()]
     opener = pools.openers.pick(em, r[:, 9])
     opener[(ch == _EMAIL) & (em == _NEUTRAL)] = ""
-    body = opener + core + extra + pools.closers.pick(em, r[:, 10])
+    body = _concat(opener, core, extra, pools.closers.pick(em, r[:, 10]))
 
     email = np.flatnonzero(ch == _EMAIL)
     if email.size:
         greet = format_groups(pools.greetings, np.zeros(m, np.int64), r[:, 11], fields, email)
         close = pools.closings.pick(np.zeros(email.size, np.int64), r[email, 11] >> 8)
-        sig = np.array([names[i] or "A customer" for i in rows[email].tolist()], dtype=object)
+        sig = np.array([x or "A customer" for x in people.name(rows[email]).tolist()], object)
         cid = np.array(
             [f"\nCustomer number C-{c:06d}" if c >= 0 else "" for c in cust[email].tolist()],
             dtype=object,
         )
-        body[email] = greet + "\n\n" + body[email] + close + sig + cid
+        body[email] = _concat(greet, "\n\n", body[email], close, sig, cid)
     review = np.flatnonzero(ch == _REVIEW)
     body[review] = pools.stars[em[review]] + body[review]
 
@@ -346,9 +368,9 @@ def _render_own(
         shout = s[(em[s] == _ANGRY) & (r[s, 8] % 5 == 0)]
         body[shout] = [b.upper() for b in body[shout].tolist()]
         reply = (kd[s] == _KIND_REPLY) & (par[s] >= 0)
-        body[s[reply]] = handle_arr[par[s[reply]]] + " " + body[s[reply]]
+        body[s[reply]] = _concat(people.handle(par[s[reply]]), " ", body[s[reply]])
         mention = s[~reply & (r[s, 11] % 4 != 0) & ~private[s]]
-        body[mention] = pools.brand_handle + " " + body[mention]
+        body[mention] = (pools.brand_handle + " ") + body[mention]
         tagged = s[
             (r[s, 11] % 5 == 0) & ~private[s] & (pools.tags.length[_source(pools, inc[s])] > 0)
         ]
@@ -364,6 +386,18 @@ def _render_own(
         cut = s[lengths > TWEET_LIMIT]
         body[cut] = [b[: TWEET_LIMIT - 3] + "..." for b in body[cut].tolist()]
     return body
+
+
+def _concat(*parts: np.ndarray | str) -> np.ndarray:
+    """Row-wise string concatenation of object arrays (a ``str`` part is the same every row).
+
+    One ``str.join`` per row instead of one intermediate string per ``+``.
+    """
+    m = next(len(p) for p in parts if not isinstance(p, str))
+    cols = [repeat(p, m) if isinstance(p, str) else p.tolist() for p in parts]
+    out = np.empty(m, dtype=object)
+    out[:] = list(map("".join, zip(*cols, strict=False)))
+    return out
 
 
 def _source(pools: _Pools, inc: np.ndarray) -> np.ndarray:

@@ -100,6 +100,13 @@ def assemble(
 
     def texts() -> list[str]:
         brand = scenario.brand
+        handle_pool, name_pool = table.pool("handle"), table.pool("name")
+        author_codes = table.author
+        if handle_pool is None or name_pool is None or author_codes is None:
+            # the columns were turned into (editable) lists: quote those
+            handle_pool = np.array(table.handle, dtype=object)
+            name_pool = np.array(table.name, dtype=object)
+            author_codes = np.arange(len(table))
         return render_texts(
             intent=table.intent,
             emotion=table.emotion,
@@ -107,8 +114,9 @@ def assemble(
             kind=table.kind,
             incident=table.incident,
             parent=table.parent,
-            handles=table.per_row("handle"),
-            names=table.per_row("name"),
+            author=author_codes,
+            handles=handle_pool,
+            names=name_pool,
             customer=table.customer,
             brand_name=brand.name,
             brand_handle=brand.handle,

@@ -12,7 +12,7 @@ Shortfall windows are runs of intervals where Erlang needs more agents than rost
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from reports.outcomes import Outcomes
 from reports.roster import Roster, TierPlan
 from reports.runfolder import RunData
 from reports.stats import ratio
+from simulator.staffing import clock, shortfall_windows
 
 DEFAULT_INTERVAL_S = 900.0
 GAP_ACTIONS = ("reply", "message", "close")  # an agent finishing a case
@@ -69,50 +70,6 @@ def observed_case_time(run: RunData, tier: int) -> float | None:
     gaps = np.diff(at)[np.diff(agent) == 0]
     gaps = gaps[gaps > 0]
     return round(float(np.median(gaps)), 3) if gaps.size else None
-
-
-def _windows(
-    tier_name: str,
-    starts: np.ndarray,
-    need: list[int | None],
-    had: np.ndarray,
-    ends: np.ndarray,
-    start: datetime | None,
-) -> list[dict[str, Any]]:
-    out = []
-    i = 0
-    short = [n is not None and n > h for n, h in zip(need, had.tolist(), strict=True)]
-    while i < len(short):
-        if not short[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(short) and short[j + 1]:
-            j += 1
-        lo, hi = float(starts[i]), float(ends[j])
-        needed = max(n for n in need[i : j + 1] if n is not None)
-        rostered = int(had[i : j + 1].min())
-        label = f"{clock(lo, start)}-{clock(hi, start)}"
-        out.append(
-            {
-                "tier": tier_name,
-                "start_s": lo,
-                "end_s": hi,
-                "needed": needed,
-                "had": rostered,
-                "text": f"{label} {tier_name} needed {needed}, had {rostered}",
-            }
-        )
-        i = j + 1
-    return out
-
-
-def clock(seconds: float, start: datetime | None) -> str:
-    """Wall-clock label (HH:MM from the scenario's start) or +H:MM offset."""
-    if start is not None:
-        return (start + timedelta(seconds=seconds)).strftime("%H:%M")
-    minutes = int(seconds // 60)
-    return f"+{minutes // 60}:{minutes % 60:02d}"
 
 
 def _sim_required(run: RunData) -> dict[tuple[str, float], int]:
@@ -201,7 +158,13 @@ def staffing_metrics(
             if required is not None:
                 gap = max(0, required - int(rostered[i]))
                 shortfall_hours += gap * float(lengths[i]) / 3600.0
-        windows += _windows(plan.name, starts, req_c, rostered, starts + lengths, roster.start)
+        windows += [
+            asdict(w)
+            for w in shortfall_windows(
+                plan.name, starts.tolist(), (starts + lengths).tolist(), req_c,
+                rostered.tolist(), roster.start,
+            )
+        ]
         tiers_out.append(
             {
                 "name": plan.name,

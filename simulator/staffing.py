@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_INTERVAL_S",
     "IntervalRow",
     "Shortfall",
+    "shortfall_windows",
     "StaffingPlan",
     "TierPlan",
     "simulated_required",
@@ -246,22 +247,46 @@ def clock(seconds: float, start: datetime | None) -> str:
     return f"+{minutes // 60}:{minutes % 60:02d}"
 
 
-def shortfalls(plan: TierPlan, interval_s: float, start: datetime | None) -> list[Shortfall]:
-    """Runs of intervals where ``required_sim > rostered``, in words."""
+def shortfall_windows(
+    tier: str,
+    starts: Sequence[float],
+    ends: Sequence[float],
+    needed: Sequence[int | None],
+    rostered: Sequence[int],
+    start: datetime | None,
+) -> list[Shortfall]:
+    """Runs of consecutive intervals where ``needed > rostered``, in words.
+
+    A window reports its peak need and the roster in that same interval ("10:15-11:00
+    frontline needed 14, had 6"). ``needed`` may hold None where nothing was computed.
+    """
     out: list[Shortfall] = []
-    rows = plan.intervals
+    short = [n is not None and n > r for n, r in zip(needed, rostered, strict=True)]
     i = 0
-    while i < len(rows):
-        if rows[i].required_sim <= rows[i].rostered:
+    while i < len(short):
+        if not short[i]:
             i += 1
             continue
         j = i
-        while j + 1 < len(rows) and rows[j + 1].required_sim > rows[j + 1].rostered:
+        while j + 1 < len(short) and short[j + 1]:
             j += 1
-        lo, hi = rows[i].start_s, rows[j].start_s + interval_s
-        needed = max(r.required_sim for r in rows[i : j + 1])
-        had = min(r.rostered for r in rows[i : j + 1])
-        text = f"{clock(lo, start)}-{clock(hi, start)} {plan.name} needed {needed}, had {had}"
-        out.append(Shortfall(plan.name, lo, hi, needed, had, text))
+        peak = max(range(i, j + 1), key=lambda k: needed[k] or 0)
+        lo, hi = float(starts[i]), float(ends[j])
+        need, had = int(needed[peak] or 0), int(rostered[peak])
+        text = f"{clock(lo, start)}-{clock(hi, start)} {tier} needed {need}, had {had}"
+        out.append(Shortfall(tier, lo, hi, need, had, text))
         i = j + 1
     return out
+
+
+def shortfalls(plan: TierPlan, interval_s: float, start: datetime | None) -> list[Shortfall]:
+    """Runs of intervals where ``required_sim > rostered``, in words."""
+    rows = plan.intervals
+    return shortfall_windows(
+        plan.name,
+        [r.start_s for r in rows],
+        [r.start_s + interval_s for r in rows],
+        [r.required_sim for r in rows],
+        [r.rostered for r in rows],
+        start,
+    )

@@ -52,7 +52,7 @@ def _required(
 
 
 def observed_case_time(run: RunData, tier: int) -> float | None:
-    """Median gap (s) between an agent's consecutive responses on posts of this tier.
+    """Median gap (s) between an agent's consecutive cases (first finishing action each) of a tier.
 
     An upper bound on handle time when agents sit idle; close to it under load.
     """
@@ -64,7 +64,13 @@ def observed_case_time(run: RunData, tier: int) -> float | None:
     sel = np.isin(acts.action.codes, codes) & (acts.agent.codes != no_agent) & (act_tier == tier)
     if sel.sum() < 2:
         return None
-    agent, at = acts.agent.codes[sel], acts.at[sel]
+    agent, at, event = acts.agent.codes[sel], acts.at[sel], acts.event[sel]
+    # One finish per case: a reply and its close are one case, not two.
+    order = np.lexsort((at, event, agent))
+    agent, at, event = agent[order], at[order], event[order]
+    first = np.ones(agent.size, dtype=bool)
+    first[1:] = (np.diff(agent) != 0) | (np.diff(event) != 0)
+    agent, at = agent[first], at[first]
     order = np.lexsort((at, agent))
     agent, at = agent[order], at[order]
     gaps = np.diff(at)[np.diff(agent) == 0]

@@ -5,14 +5,18 @@ the tier the ground truth names), first responses made (throughput), the backlog
 interval's end (arrived and not yet answered), SLA attainment of the posts that arrived
 in it, agents required by Erlang C (and Erlang A with the team's patience) for the
 team's service level at the tier's planned handle time, agents rostered at the
-interval's midpoint, and in simulate the simulation's own requirement from team.json.
-Shortfall windows are runs of intervals where Erlang needs more agents than rostered.
+interval's midpoint, and the agents required by simulation: in simulate the team model's
+own figure from team.json, in a drill a simulated search over the drill's own arrivals
+(``drill_required``, on the kernel and search of ``simulator.staffing``). Shortfall
+windows and agent-hours count against the simulation's requirement where a tier has one
+(as ``simulate``/``staff`` do), against Erlang C otherwise; ``required_basis`` says which.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -21,10 +25,18 @@ from reports.outcomes import Outcomes
 from reports.roster import Roster, TierPlan
 from reports.runfolder import RunData
 from reports.stats import ratio
-from simulator.staffing import clock, shortfall_windows
+from simulator.queuesim import MAX_PRIORITY, Arrivals
+from simulator.staffing import clock, shortfall_windows, simulated_required
+from simulator.team import NOISE_HANDLE_S, NOISE_PRIORITY
 
 DEFAULT_INTERVAL_S = 900.0
 GAP_ACTIONS = ("reply", "message", "close")  # an agent finishing a case
+SIM_REPLICATIONS = 8  # handle-time/patience draws per tier; the arrivals are the drill's own
+SIM_POST_BUDGET = 60_000  # posts x replications; above it fewer replications, then no search
+NO_PRIORITY = 4  # a post that needs an answer but names no priority queues as p4
+UNREACHED = (0, -1)  # sends.npz status: never sent, connection error (never reached the stack)
+
+Sampler = Callable[[np.random.Generator, int], np.ndarray]
 
 
 def _required(
@@ -101,10 +113,171 @@ def _sim_required(run: RunData) -> dict[tuple[str, float], int]:
     return out
 
 
+@dataclass(frozen=True)
+class SimInputs:
+    """What the drill's simulated search takes from the scenario.
+
+    ``handle`` is aligned with ``Roster.tiers``; ``patience`` is None without team patience.
+    """
+
+    seed: int
+    handle: tuple[Sampler, ...]
+    patience: Sampler | None
+    distributions: str  # "scenario", or "exponential at the roster's means"
+
+
+def _exponential(mean: float) -> Sampler:
+    return lambda rng, n: rng.exponential(mean, n)
+
+
+def sim_inputs(roster: Roster, scenario: Any | None = None) -> SimInputs:
+    """Handle-time and patience samplers and the seed for ``drill_required``.
+
+    With the scenario: its tiers' handle-time distributions, its team patience and its seed
+    (common random numbers across runs of one scenario). Without it: exponential at the
+    roster's planned means and seed 0 (what Erlang assumes; documented in docs/staffing.md).
+    """
+    team = getattr(scenario, "team", None)
+    if team is not None and len(team.tiers) == len(roster.tiers):
+        return SimInputs(
+            int(getattr(scenario, "seed", 0) or 0),
+            tuple(t.handle_time.build().sample for t in team.tiers),
+            team.patience.build().sample if team.patience is not None else None,
+            "scenario",
+        )
+    return SimInputs(
+        0,
+        tuple(_exponential(p.aht_s) for p in roster.tiers),
+        _exponential(roster.patience_s) if roster.patience_s is not None else None,
+        "exponential at the roster's means",
+    )
+
+
+def reached_stack(run: RunData) -> np.ndarray:
+    """Per event: it reached the target (sends.npz status not unsent / connection error).
+
+    Without sends.npz (simulate, hand-built folders) every event counts.
+    """
+    n = len(run.events)
+    status = (run.sends or {}).get("status")
+    if status is None or len(status) != n:
+        return np.ones(n, dtype=bool)
+    return ~np.isin(status, UNREACHED)
+
+
+def _priorities(run: RunData) -> np.ndarray:
+    """Queue priority per event: ``pN`` -> N, none -> NO_PRIORITY."""
+    names = run.events.priority.names
+    lut = np.array(
+        [int(n[1:]) if n[:1] == "p" and n[1:].isdigit() else NO_PRIORITY for n in names]
+        or [NO_PRIORITY],
+        dtype=np.int64,
+    )
+    return np.clip(lut[run.events.priority.codes], 0, MAX_PRIORITY)
+
+
+def drill_required(
+    run: RunData,
+    roster: Roster,
+    inputs: SimInputs,
+    starts: np.ndarray,
+    interval_s: float,
+    guesses: list[list[int | None]],
+) -> tuple[list[list[int | None]], dict[str, Any]]:
+    """Agents required by simulation per roster tier and interval, over the drill's arrivals.
+
+    Each tier's stream is the posts that reached the stack, needing an answer, at the tier
+    their ground truth names (``labels.expected``), at their own ``t`` and priority; the
+    lowest tier also triages the posts that need no answer (``NOISE_HANDLE_S`` each, after
+    p4), as the team model does. Handle times and patience are drawn per replication
+    (seeded ``[seed, tier, replication]``) and the search is ``simulated_required`` (common
+    random numbers across candidate counts). ``guesses`` (Erlang C) start the search.
+    Returns the counts (None everywhere when skipped) and the ``simulation`` block of
+    results.json: replications shrink to keep posts x replications within
+    ``SIM_POST_BUDGET``, and the search is skipped (with the reason) beyond it.
+    """
+    ev = run.events
+    reached = reached_stack(run)
+    noise = reached & ~ev.respond
+    first = min(range(len(roster.tiers)), key=lambda i: roster.tiers[i].tier, default=-1)
+    picks = []
+    for i, plan in enumerate(roster.tiers):
+        sel = reached & ev.respond & (ev.tier == plan.tier)
+        picks.append(np.flatnonzero(sel | noise if i == first else sel))
+    posts = int(sum(p.size for p in picks))
+    reps = min(SIM_REPLICATIONS, SIM_POST_BUDGET // max(posts, 1))
+    info: dict[str, Any] = {
+        "source": "drill",
+        "distributions": inputs.distributions,
+        "seed": inputs.seed,
+        "replications": reps,
+        "posts": posts,
+        "post_budget": SIM_POST_BUDGET,
+        "skipped": None,
+    }
+    none: list[int | None] = [None] * len(starts)
+    if reps < 1:
+        info["replications"] = 0
+        info["skipped"] = (
+            f"{posts} posts exceed the simulation budget of {SIM_POST_BUDGET} "
+            "posts x replications; required_sim left null, shortfalls use Erlang C"
+        )
+        return [list(none) for _ in roster.tiers], info
+    prio = _priorities(run)
+    out: list[list[int | None]] = []
+    for i, idx in enumerate(picks):
+        idx = idx[np.argsort(ev.t[idx], kind="stable")]
+        answer = ev.respond[idx]
+        if not answer.any():
+            out.append([0] * len(starts))
+            continue
+        t = ev.t[idx]
+        priority = np.where(answer, prio[idx], NOISE_PRIORITY)
+        streams = []
+        for r in range(reps):
+            rng = np.random.default_rng([inputs.seed, i, r])
+            handle = np.where(answer, inputs.handle[i](rng, idx.size), NOISE_HANDLE_S)
+            patience = np.full(idx.size, math.inf)
+            if inputs.patience is not None:
+                patience = np.where(answer, inputs.patience(rng, idx.size), math.inf)
+            streams.append(Arrivals(t, priority, answer, handle, patience))
+        start_guesses = [max(1, g or 1) for g in guesses[i]]
+        found = simulated_required(
+            streams, starts, interval_s, roster.within_s, roster.target, start_guesses
+        )
+        out.append([int(n) for n in found])
+    return out, info
+
+
+def _team_simulation(run: RunData) -> dict[str, Any]:
+    """The ``simulation`` block in simulate: where team.json's required_sim came from."""
+    team = run.team or {}
+    staffing = team.get("staffing")
+    source: dict[str, Any] = staffing if isinstance(staffing, dict) else team
+    return {
+        "source": "team model",
+        "distributions": "scenario",
+        "seed": team.get("seed"),
+        "replications": source.get("replications"),
+        "posts": team.get("posts"),
+        "post_budget": None,
+        "skipped": None,
+    }
+
+
 def staffing_metrics(
-    run: RunData, out: Outcomes, roster: Roster, interval_s: float = DEFAULT_INTERVAL_S
+    run: RunData,
+    out: Outcomes,
+    roster: Roster,
+    interval_s: float = DEFAULT_INTERVAL_S,
+    scenario: Any | None = None,
 ) -> dict[str, Any]:
-    """The ``staffing`` section of results.json."""
+    """The ``staffing`` section of results.json.
+
+    ``required_sim`` comes from team.json when the team model wrote one (simulate), else
+    from ``drill_required`` over the run's own arrivals, with the scenario's distributions
+    and seed when ``scenario`` is given (``sim_inputs``).
+    """
     ev = run.events
     n_int = max(1, math.ceil(roster.duration_s / interval_s))
     starts = np.arange(n_int) * interval_s
@@ -117,8 +290,25 @@ def staffing_metrics(
         np.isfinite(answered_at), np.clip(answered_at // interval_s, 0, n_int - 1), -1
     ).astype(np.int64)
     met = need & (out.first_response_s <= ev.respond_within_s)
-    sim = _sim_required(run)
     cache: dict[Any, int | None] = {}
+    arrivals_of, req_c_of, req_a_of = [], [], []
+    for plan in roster.tiers:
+        arrivals = np.bincount(arrival_bin[need & (ev.tier == plan.tier)], minlength=n_int)
+        rates = (arrivals / lengths).tolist()
+        arrivals_of.append(arrivals)
+        req_c_of.append([_required(rate, plan, roster, False, cache) for rate in rates])
+        req_a_of.append([_required(rate, plan, roster, True, cache) for rate in rates])
+    sim = _sim_required(run)
+    simulation: dict[str, Any] | None = None
+    if sim:
+        req_sim_of = [[sim.get((p.name, float(s))) for s in starts] for p in roster.tiers]
+        simulation = _team_simulation(run)
+    elif run.team is None and roster.tiers:
+        req_sim_of, simulation = drill_required(
+            run, roster, sim_inputs(roster, scenario), starts, interval_s, req_c_of
+        )
+    else:
+        req_sim_of = [[None] * n_int for _ in roster.tiers]
     tiers_out = []
     windows: list[dict[str, Any]] = []
     totals = {
@@ -128,21 +318,23 @@ def staffing_metrics(
     req_a_total = np.zeros(n_int)
     sim_total = np.zeros(n_int)
     shortfall_hours = 0.0
-    for plan in roster.tiers:
+    bases = []
+    for plan, arrivals, req_c, req_a, req_sim in zip(
+        roster.tiers, arrivals_of, req_c_of, req_a_of, req_sim_of, strict=True
+    ):
         mine = need & (ev.tier == plan.tier)
-        arrivals = np.bincount(arrival_bin[mine], minlength=n_int)
         answered = answer_bin[mine]
         throughput = np.bincount(answered[answered >= 0], minlength=n_int)
         backlog = np.cumsum(arrivals) - np.cumsum(throughput)
-        due = np.bincount(arrival_bin[mine], minlength=n_int)
+        due = arrivals
         ok = np.bincount(arrival_bin[mine & met], minlength=n_int)
         rostered = np.array(
             [plan.agents_at(s + w / 2) for s, w in zip(starts, lengths, strict=True)]
         )
-        rates = (arrivals / lengths).tolist()
-        req_c = [_required(rate, plan, roster, False, cache) for rate in rates]
-        req_a = [_required(rate, plan, roster, True, cache) for rate in rates]
-        req_sim = [sim.get((plan.name, float(s))) for s in starts]
+        # like simulate/staff: the simulation's requirement decides, Erlang C without one
+        basis = "simulation" if any(r is not None for r in req_sim) else "erlang_c"
+        bases.append(basis)
+        needed = req_sim if basis == "simulation" else req_c
         rows = []
         for i in range(n_int):
             rows.append(
@@ -160,17 +352,18 @@ def staffing_metrics(
                     "sla": ratio(int(ok[i]), int(due[i])),
                 }
             )
-            required = req_c[i]
+            required = needed[i]
             if required is not None:
                 gap = max(0, required - int(rostered[i]))
                 shortfall_hours += gap * float(lengths[i]) / 3600.0
         windows += [
             asdict(w)
             for w in shortfall_windows(
-                plan.name, starts.tolist(), (starts + lengths).tolist(), req_c,
+                plan.name, starts.tolist(), (starts + lengths).tolist(), needed,
                 rostered.tolist(), roster.start,
             )
         ]
+        sims = [r for r in req_sim if r is not None]
         tiers_out.append(
             {
                 "name": plan.name,
@@ -181,7 +374,9 @@ def staffing_metrics(
                 "arrivals": int(arrivals.sum()),
                 "answered": int(throughput.sum()),
                 "peak_required": max((r for r in req_c if r is not None), default=0),
+                "peak_required_sim": max(sims) if sims else None,
                 "peak_rostered": int(rostered.max()) if rostered.size else 0,
+                "required_basis": basis,
                 "intervals": rows,
             }
         )
@@ -198,7 +393,7 @@ def staffing_metrics(
         req_a_total += np.array([r or 0 for r in req_a])
         sim_total += np.array([r or 0 for r in req_sim])
     has_a = roster.patience_s is not None
-    has_sim = bool(sim)
+    has_sim = "simulation" in bases
     intervals = [
         {
             "start_s": float(starts[i]),
@@ -223,7 +418,13 @@ def staffing_metrics(
         "intervals": intervals,
         "tiers": tiers_out,
         "peak_required": int(totals["required_erlang"].max()) if n_int else 0,
+        "peak_required_sim": int(sim_total.max()) if has_sim and n_int else None,
         "peak_rostered": int(totals["rostered"].max()) if n_int else 0,
+        "required_basis": (
+            "erlang_c" if not has_sim else "simulation" if set(bases) == {"simulation"}
+            else "mixed"
+        ),
+        "simulation": simulation,
         "shortfall_agent_hours": round(shortfall_hours, 3),
         "shortfall_windows": sorted(windows, key=lambda w: (w["start_s"], w["tier"])),
         "adequate": shortfall_hours == 0.0,

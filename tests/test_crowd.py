@@ -534,13 +534,14 @@ def test_pooled_writer_bytes_match_a_per_event_encoding(
 def test_reader_crosses_chunk_boundaries(
     tiny_scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import simulator.events as events
+    import simulator.jsonl_read as jsonl_read
     import simulator.jsonl_write as jsonl_write
 
     table = generate(tiny_scenario, seed=5)
     path = tmp_path / "events.jsonl"
     write_jsonl(table, path)
-    monkeypatch.setattr(events, "READ_CHUNK", 7)
+    monkeypatch.setattr(jsonl_read, "READ_BLOCK", 3000)  # a few lines per block
+    monkeypatch.setattr(jsonl_read, "READ_CHUNK", 7)
     monkeypatch.setattr(jsonl_write, "WRITE_CHUNK", 11)
     back = read_jsonl(path)
     assert np.array_equal(back.parent, table.parent) and back.text == table.text
@@ -554,6 +555,49 @@ def test_reader_crosses_chunk_boundaries(
 
     with pytest.raises(InputError, match=r"events\.jsonl: line 10 must be a JSON object"):
         read_jsonl(path)
+
+
+def test_reader_fast_path_agrees_with_the_general_parser(
+    tiny_scenario: Scenario, tmp_path: Path
+) -> None:
+    """Our own layout is read by the fast path; other key orders and blank lines in full."""
+    import orjson
+
+    table = generate(tiny_scenario, seed=6)
+    ours = tmp_path / "ours.jsonl"
+    write_jsonl(table, ours)
+    fast = read_jsonl(ours)
+    assert fast.author is not None and fast.pool("handle") is not None
+    lines = ours.read_bytes().splitlines()
+    other = tmp_path / "other.jsonl"
+    resorted = [orjson.dumps(orjson.loads(ln), option=orjson.OPT_SORT_KEYS) for ln in lines]
+    other.write_bytes(b"\n".join(resorted[:5] + [b""] + resorted[5:]) + b"\n")
+    full = read_jsonl(other)
+    assert full.author is None and len(full) == len(fast) == len(table)
+    for col in (
+        "t",
+        "channel",
+        "kind",
+        "parent",
+        "thread",
+        "followers",
+        "verified",
+        "segment",
+        "customer",
+        "intent",
+        "emotion",
+        "sentiment",
+        "tier",
+        "priority",
+        "respond",
+        "journey",
+        "follows",
+    ):
+        assert np.array_equal(getattr(fast, col), getattr(full, col)), col
+    assert fast.text == full.text and fast.handle == full.handle and fast.name == full.name
+    assert list(fast.names("route")) == list(full.names("route"))
+    write_jsonl(full, tmp_path / "again.jsonl")
+    assert (tmp_path / "again.jsonl").read_bytes() == ours.read_bytes()
 
 
 def test_generate_command_takes_volume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

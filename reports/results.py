@@ -99,7 +99,7 @@ def compute(
         "storm": storm,
         "latency": latency,
         "escalation": escalation_metrics(run, out, verdict),
-        "staffing": staffing_metrics(run, out, roster, interval_s),
+        "staffing": staffing_metrics(run, out, roster, interval_s, scenario=scenario),
         "sentiment": sentiment_metrics(run, out, storm["bin_s"]),
         "agents": agents,
         "debrief": debrief(run, out, verdict, agents),

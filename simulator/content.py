@@ -61,7 +61,8 @@ def _typo(text: str, r: int) -> str:
     if len(w) > 4 and w.isalpha() and w.islower():  # never misspell names
         k = 1 + (r >> 4) % (len(w) - 2)
         words[j] = w[:k] + w[k + 1] + w[k] + w[k + 2 :]
-    return " ".join(words)
+        return " ".join(words)
+    return text
 
 
 def _leet(text: str, r: int) -> str:
@@ -119,6 +120,21 @@ class TemplatePool(FlatPool):
                     text += "{" + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}"
                     names.append(name)
             self.compiled.append((text, tuple(names)))
+        # "{opener}<template>{extra}{closer}" as one format: plain, then first letter capital
+        # (None when the template starts with a field, which cannot be capitalised here)
+        self.wrapped: list[tuple[str, tuple[str, ...]] | None] = [
+            ("{}" + text + "{}{}", names) for text, names in self.compiled
+        ]
+        self.wrapped += [
+            None
+            if _starts_with_field(text)
+            else ("{}" + text[:1].upper() + text[1:] + "{}{}", names)
+            for text, names in self.compiled
+        ]
+
+
+def _starts_with_field(text: str) -> bool:
+    return text.startswith("{") and not text.startswith("{{")
 
 
 class Fields:
@@ -148,6 +164,41 @@ def format_groups(
             out[at] = list(map(fmt.format, *(fields.column(nm, src) for nm in names)))
         else:
             out[at] = fmt.format()
+    return out
+
+
+def format_wrapped(
+    pool: TemplatePool,
+    chosen: np.ndarray,
+    fields: Fields,
+    rows: np.ndarray,
+    around: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """``opener + template + extra + closer`` for ``rows``, one ``str.format`` per row.
+
+    ``chosen`` is each row's key into ``pool.wrapped`` (all of them not None); ``around``
+    holds the opener, extra and closer columns (indexed by row like the fields).
+    """
+    out = np.empty(len(rows), dtype=object)
+    if not len(rows):
+        return out
+    opener, extra, closer = around
+    order = np.argsort(chosen, kind="stable")
+    uniq, starts = np.unique(chosen[order], return_index=True)
+    for key, at in zip(uniq.tolist(), np.split(order, starts[1:]), strict=False):
+        wrapped = pool.wrapped[key]
+        assert wrapped is not None
+        fmt, names = wrapped
+        src = rows[at]
+        out[at] = list(
+            map(
+                fmt.format,
+                opener[src].tolist(),
+                *(fields.column(nm, src) for nm in names),
+                extra[src].tolist(),
+                closer[src].tolist(),
+            )
+        )
     return out
 
 
@@ -305,10 +356,10 @@ def _render_own(
         }
     )
     short, long, private = _IS_SHORT[ch], _IS_LONG[ch], _IS_PRIVATE[ch]
-    core = format_groups(pools.cores, it, r[:, 7], fields, np.arange(m))
+    core_tid = pools.cores.index(it, r[:, 7])
     abbr = pools.abbreviable
     maybe_abbr = (
-        abbr["core"][pools.cores.index(it, r[:, 7])]
+        abbr["core"][core_tid]
         | abbr["opener"][pools.openers.index(em, r[:, 9])]
         | abbr["closer"][pools.closers.index(em, r[:, 10])]
         | abbr["topic"][topic]
@@ -318,19 +369,27 @@ def _render_own(
     extra = np.full(m, "", dtype=object)
     if with_extra.size:
         extra[with_extra] = " " + format_groups(pools.extras, it, r[:, 8], fields, with_extra)
-    sec = np.flatnonzero(it == _SECURITY)
-    if sec.size:
-        core[sec] = [
-            _leet(c, x) for c, x in zip(core[sec].tolist(), r[sec, 2].tolist(), strict=False)
-        ]
-        extra[sec] = [
-            _leet(e, x >> 8) for e, x in zip(extra[sec].tolist(), r[sec, 2].tolist(), strict=False)
-        ]
-    cap = np.flatnonzero(~short)
-    core[cap] = [c[:1].upper() + c[1:] for c in core[cap].tolist()]
     opener = pools.openers.pick(em, r[:, 9])
     opener[(ch == _EMAIL) & (em == _NEUTRAL)] = ""
-    body = _concat(opener, core, extra, pools.closers.pick(em, r[:, 10]))
+    closer = pools.closers.pick(em, r[:, 10])
+    # most rows: opener, template and the rest in one format call, capitalised in the template
+    key = core_tid + len(pools.cores.compiled) * ~short
+    slow = (it == _SECURITY) | np.array([w is None for w in pools.cores.wrapped])[key]
+    fast = np.flatnonzero(~slow)
+    body = np.empty(m, dtype=object)
+    body[fast] = format_wrapped(pools.cores, key[fast], fields, fast, (opener, extra, closer))
+    rest = np.flatnonzero(slow)
+    if rest.size:  # leetspeak rows, and templates starting with a field
+        core = format_groups(pools.cores, it, r[:, 7], fields, rest)
+        ex = extra[rest]
+        sec = np.flatnonzero(it[rest] == _SECURITY)
+        if sec.size:
+            x = r[rest[sec], 2].tolist()
+            core[sec] = [_leet(c, v) for c, v in zip(core[sec].tolist(), x, strict=True)]
+            ex[sec] = [_leet(e, v >> 8) for e, v in zip(ex[sec].tolist(), x, strict=True)]
+        cap = np.flatnonzero(~short[rest])
+        core[cap] = [c[:1].upper() + c[1:] for c in core[cap].tolist()]
+        body[rest] = _concat(opener[rest], core, ex, closer[rest])
 
     email = np.flatnonzero(ch == _EMAIL)
     if email.size:

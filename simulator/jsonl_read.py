@@ -1,7 +1,7 @@
 """Reading ``events.jsonl`` into an ``EventTable``: a fast path for the writer's own layout.
 
-The file is read in blocks of ``READ_BLOCK`` bytes (kept small so each block is parsed
-while still in cache). When every line has the exact layout ``simulator.jsonl_write``
+The file is read in blocks of ``READ_BLOCK`` bytes, so only one block's raw lines are in
+memory at a time. When every line has the exact layout ``simulator.jsonl_write``
 produces, each line is cut at its fixed markers (``,"author":``, ``,"text":"``, ...; none
 can occur inside a JSON string, where every ``"`` is escaped) with a few ``bytes.index``
 calls: the repeating pieces (channel and kind, the author object, the tail with labels
@@ -17,7 +17,7 @@ the first bad line; values are converted by the same functions on both paths.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from itertools import filterfalse
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["READ_BLOCK", "READ_CHUNK", "read_table"]
 
-READ_BLOCK = 1 << 20  # bytes read at a time
+READ_BLOCK = 8 << 20  # bytes read at a time (bounds the memory of a block's pieces)
 READ_CHUNK = 50_000  # at most this many lines per unit of the general parser
 
 _CK_KEYS = ["channel", "kind"]
@@ -59,16 +59,19 @@ class _Pool:
     def codes(self, pieces: list[bytes]) -> np.ndarray:
         """Each piece's code; new pieces must parse to objects with exactly ``keys``."""
         index = self.index
-        fresh = dict.fromkeys(pieces)
-        new = list(filterfalse(index.__contains__, fresh))
-        if new:
-            index.update(zip(new, range(len(index), len(index) + len(new)), strict=True))
+        before = len(index)
+        # one probe of the (large) index per row: a new piece gets the next code
+        code = np.array([index.setdefault(p, len(index)) for p in pieces], dtype=np.int64)
+        if len(index) > before:
+            at = np.flatnonzero(code >= before)
+            _, first = np.unique(code[at], return_index=True)
+            new = [pieces[i] for i in at[first].tolist()]
             parsed = orjson.loads(self.wrap(new))
             keys = self.keys
             if len(parsed) != len(new) or not all(list(d) == keys for d in parsed):
                 raise ValueError("not our layout")
             self.values += parsed
-        return np.fromiter(map(index.__getitem__, pieces), dtype=np.int64, count=len(pieces))
+        return code
 
 
 class _Reader:
@@ -128,7 +131,7 @@ class _Reader:
         cols: dict[str, Any] = {
             k: np.concatenate([p[k] for p in parts]) for k in ("t", "parent", "thread")
         }
-        cols["text"] = [v for p in parts for v in p["text"]]
+        cols["text"] = list(chain.from_iterable(p["text"] for p in parts))
         pools: dict[str, Any] = {}
         for name, values in (
             ("ck", self._ck_values),
@@ -221,9 +224,10 @@ def _parent_thread(pieces: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     NUL-padded byte matrix, the thread starting at byte 14 or 22 after the parent.
     """
     n = len(pieces)
-    if n and np.array(pieces, dtype="S").itemsize > _REF + 10 + _REF:
+    arr = np.array(pieces, dtype="S")
+    if arr.itemsize > 2 * _REF + 10:
         raise ValueError("not our layout")
-    arr = np.array(pieces, dtype=f"S{2 * _REF + 10}")
+    arr = arr.astype(f"S{2 * _REF + 10}")
     mat = arr.view(np.uint8).reshape(n, 2 * _REF + 10)
     null = mat[:, 0] == ord("n")
     parent = np.zeros((n, _REF), dtype=np.uint8)

@@ -110,6 +110,7 @@ class Audience:
         fi, la = self.first[people], self.last[people]
         num, style = self.number[people].astype(np.int64), self.style[people]
         out = np.empty(len(people), dtype=object)
+        cols: tuple[np.ndarray, ...]
         for s in range(HANDLE_STYLES):
             rows = np.flatnonzero(style == s)
             if not rows.size:

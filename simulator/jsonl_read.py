@@ -314,7 +314,9 @@ def _table(cols: dict[str, Any]) -> EventTable:
         incident, cols["incidents"] = pool_codes(list(cols.pop("incident_names")))
         route, cols["routes"] = pool_codes(list(cols.pop("route_names")))
         cols.update(incident=incident.astype(np.int16), route=route.astype(np.int16))
-    strings = {k: cols.pop(k) for k in ("handle", "name", "text") if k in cols}
+    strings: dict[str, list[str]] = {
+        k: cols.pop(k) for k in ("handle", "name", "text") if k in cols
+    }
     table = EventTable(**cols)
     table._strings.update(strings)
     return table

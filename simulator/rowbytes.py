@@ -129,6 +129,7 @@ def render_rows(m: int, segments: Sequence[Segment]) -> np.ndarray:
         if var is not None:
             code = code * k + var
     lo, hi = int(code.min()), int(code.max())
+    groups: list[Any]
     if lo == hi:
         uniq, groups = [lo], [slice(None)]
     else:

@@ -55,8 +55,9 @@ _IS_PRIVATE = np.array([c in PRIVATE_CHANNELS for c in CHANNELS])
 
 
 def _typo(text: str, r: int) -> str:
-    words = text.split(" ")
-    j = r % len(words)
+    """Swap two letters in word ``r % words`` (only a plain lowercase word of 5+ letters)."""
+    j = r % (text.count(" ") + 1)
+    words = text.split(" ", j + 1)  # the words up to j, then the untouched rest
     w = words[j]
     if len(w) > 4 and w.isalpha() and w.islower():  # never misspell names
         k = 1 + (r >> 4) % (len(w) - 2)

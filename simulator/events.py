@@ -3,8 +3,12 @@
 Row ``i`` is event ``ev-{i:07d}``; rows are sorted by ``t`` (scenario seconds). Codes index
 the vocab tuples (``simulator.vocab``); ``incident`` and ``route`` index the table's own
 pools; -1 means none. String columns (``handle``, ``name``, ``text``) may be lazy: a
-generated table renders them on first access (that is where text is made), a table read
-from JSONL holds them already. ``write_jsonl`` and ``read_jsonl`` round-trip every field.
+generated table renders them on first access (that is where text is made). ``handle`` and
+``name`` are kept per author when the table has an ``author`` code (generated tables and
+tables read from our own files): ``pool(name)`` gives the per-author strings, ``strings``
+(or the ``handle`` / ``name`` properties) a per-row list, which from then on is the column.
+``write_jsonl`` and ``read_jsonl`` (``simulator.jsonl_write`` / ``jsonl_read``) round-trip
+every field.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import gevent  # noqa: F401  (load/ imports Locust, which patches on import; be explicit)
 import numpy as np
@@ -42,7 +43,7 @@ from load.schedule import build_plan  # noqa: E402
 from load.sender import MAX_IN_FLIGHT  # noqa: E402
 
 RECORD_RATE = 8868.0
-ROUNDS = 2
+ROUNDS = 3
 NGINX_CONF = """
 worker_processes 1;
 pid {tmp}/nginx.pid;
@@ -138,6 +139,21 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_s() -> float:
+    """User + system CPU seconds of reaped child processes (the local workers)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies over all cores from /proc/stat: how saturated the machine is."""
+    parts = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = parts[3] + parts[4]
+    return sum(parts) - idle, sum(parts)
+
+
 def platform_rate(tmp: Path, n: int, in_flight: int) -> dict:
     """Actions/s the platform endpoint takes (each stamped and appended to actions.jsonl)."""
     (tmp / "platform.yaml").write_text(PLATFORM_PROFILE)
@@ -158,20 +174,28 @@ def replay_rate(url: str, n: int, rate: float, workers: int = 0,
                 max_in_flight: int = MAX_IN_FLIGHT, profile_path: Path | None = None) -> dict:
     profile = load_profile(profile_path or ROOT / "targets" / "reference.yaml", url)
     plan = build_plan(events(n, rate), profile, 1.0)
-    cpu0 = time.process_time()
+    cpu0, kids0, busy0 = time.process_time(), children_cpu_s(), machine_busy()
     out = run_replay(plan, Target(profile.base_url, profile.accept), workers=workers,
                      max_in_flight=max_in_flight)
     cpu = time.process_time() - cpu0
+    kids = children_cpu_s() - kids0
+    busy1 = machine_busy()
+    busy = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1)
     log = out.log
     sent = ~np.isnan(log.actual_s)
     first, last = np.nanmin(log.actual_s), np.nanmax(log.done_s)
     lag = histogram_summary(out.histograms["schedule_lag_ms"])
     ok = int(np.isin(log.status, list(profile.accept)).sum())
     return {"sent": int(sent.sum()), "accepted": ok, "cpu_us": cpu / max(n, 1) * 1e6,
+            "worker_cpu_us": kids / max(n, 1) * 1e6, "machine_busy": busy,
             "elapsed": float(last - first),
             "rate": float(sent.sum() / max(last - first, 1e-9)),
             "send_span_rate": float(sent.sum() / max(np.nanmax(log.actual_s) - first, 1e-9)),
             "lag": lag, "ingest": histogram_summary(out.histograms["ingest_ms"])}
+
+
+def _rates(items: list[dict]) -> str:
+    return ", ".join(f"{i['rate']:,.0f}" for i in items)
 
 
 def main() -> int:
@@ -179,44 +203,58 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--events", type=int, default=30000)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmpdir:
         sink, url = start_sink(Path(tmpdir))
         try:
-            # Alternate the two, ROUNDS times, and keep each one's best: the machine is shared.
+            # Alternate the two, ROUNDS times, and quote medians: the machine is shared.
             bares, overs = [], []
-            for _ in range(ROUNDS):
+            for _ in range(args.rounds):
                 bares.append(bare_locust(url, args.users, args.seconds))
                 overs.append(replay_rate(url, args.events, 1_000_000.0, max_in_flight=args.users))
-            bare = max(b["rate"] for b in bares)
-            over = max(overs, key=lambda o: o["rate"])
-            bare_rates = ", ".join(f"{b['rate']:,.0f}" for b in bares)
-            print(f"bare FastHttpUser loop ({args.users} users): {bare_rates} requests/s",
-                  flush=True)
-            ratio = over["rate"] / bare
-            over_rates = ", ".join(f"{o['rate']:,.0f}" for o in overs)
+            bare = median(b["rate"] for b in bares)
+            over = median(o["rate"] for o in overs)
+            print(f"bare FastHttpUser loop ({args.users} users): {_rates(bares)} requests/s, "
+                  f"median {bare:,.0f}", flush=True)
+            ratio = over / bare
             pairs = ", ".join(f"{o['rate'] / b['rate']:.2f}"
                               for o, b in zip(overs, bares, strict=True))
             print(f"replay overdriven ({args.events:,} events due at once, {args.users} in "
-                  f"flight): {over_rates} events/s  best ratio {ratio:.2f} "
-                  f"(round by round {pairs}; target >= 0.9)", flush=True)
-            cpu_bare = min(b["cpu_us"] for b in bares)
-            cpu_over = min(o["cpu_us"] for o in overs)
-            print(f"CPU per request (less noisy on a shared machine): bare {cpu_bare:.0f} us, "
-                  f"replay {cpu_over:.0f} us, ratio {cpu_bare / cpu_over:.2f}", flush=True)
-            half = over["rate"] / 2
-            at_half = replay_rate(url, int(half * args.seconds), half)
-            lag = at_half["lag"]
-            print(f"replay at half ({half:,.0f}/s for {args.seconds:g}s): schedule lag "
-                  f"p50 {lag['p50']:.2f} ms  p99 {lag['p99']:.2f} ms  max {lag['max']:.2f} ms "
-                  f"(target p99 <= 10 ms); ingest p99 {at_half['ingest']['p99']:.2f} ms",
+                  f"flight): {_rates(overs)} events/s, median {over:,.0f}; median ratio "
+                  f"{ratio:.2f} (round by round {pairs}; target >= 0.9: "
+                  f"{'met' if ratio >= 0.9 else 'NOT met'})", flush=True)
+            cpu_bare = median(b["cpu_us"] for b in bares)
+            cpu_over = median(o["cpu_us"] for o in overs)
+            print(f"CPU per request, median (less noisy on a shared machine): bare "
+                  f"{cpu_bare:.0f} us, replay {cpu_over:.0f} us, ratio {cpu_bare / cpu_over:.2f}",
                   flush=True)
-            two = replay_rate(url, int(RECORD_RATE * args.seconds), RECORD_RATE, workers=2)
-            held = two["send_span_rate"] >= RECORD_RATE * 0.98 and two["lag"]["p99"] < 100
-            print(f"two workers at {RECORD_RATE:,.0f}/s for {args.seconds:g}s: sent "
-                  f"{two['sent']:,} at {two['send_span_rate']:,.0f}/s, accepted "
-                  f"{two['accepted']:,}, lag p99 {two['lag']['p99']:.2f} ms  "
-                  f"held: {'yes' if held else 'NO'}", flush=True)
+            half = over / 2
+            halves = [replay_rate(url, int(half * args.seconds), half)
+                      for _ in range(args.rounds)]
+            p99s = [h["lag"]["p99"] for h in halves]
+            lag_p99 = median(p99s)
+            print(f"replay at half ({half:,.0f}/s for {args.seconds:g}s): schedule lag p99 "
+                  f"{', '.join(f'{v:.2f}' for v in p99s)} ms, median {lag_p99:.2f} ms "
+                  f"(p50 {median(h['lag']['p50'] for h in halves):.2f}, max "
+                  f"{median(h['lag']['max'] for h in halves):.2f}; target p99 <= 10 ms: "
+                  f"{'met' if lag_p99 <= 10 else 'NOT met'}); ingest p99 "
+                  f"{median(h['ingest']['p99'] for h in halves):.2f} ms; CPU "
+                  f"{median(h['cpu_us'] for h in halves):.0f} us per event", flush=True)
+            twos = [replay_rate(url, int(RECORD_RATE * args.seconds), RECORD_RATE, workers=2)
+                    for _ in range(args.rounds)]
+            span = median(t["send_span_rate"] for t in twos)
+            two_p99 = median(t["lag"]["p99"] for t in twos)
+            held = span >= RECORD_RATE * 0.98 and two_p99 < 100
+            spans = ", ".join(f"{t['send_span_rate']:,.0f}" for t in twos)
+            print(f"two workers at {RECORD_RATE:,.0f}/s for {args.seconds:g}s: sent at "
+                  f"{spans}/s, "
+                  f"median {span:,.0f}/s; accepted {median(t['accepted'] for t in twos):,.0f} "
+                  f"of {int(RECORD_RATE * args.seconds):,}; lag p99 median {two_p99:.2f} ms  "
+                  f"held: {'yes' if held else 'NO'}; worker CPU "
+                  f"{median(t['worker_cpu_us'] for t in twos):.0f} us per event, machine "
+                  f"{median(t['machine_busy'] for t in twos):.0%} busy (2 cores, nginx included)",
+                  flush=True)
             plat = platform_rate(Path(tmpdir), args.events, args.users)
             print(f"platform endpoint: {plat['rate']:,.0f} actions/s taken "
                   f"({plat['accepted']:,} of {args.events:,} accepted, {plat['stored']:,} in "

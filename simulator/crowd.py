@@ -28,7 +28,7 @@ from simulator.scenario import Scenario
 from simulator.table import assemble
 from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
 
-__all__ = ["Crowd", "Post", "generate"]
+__all__ = ["Crowd", "Post", "generate", "report_progress"]
 
 BATCH_EVENTS = 2048  # expected exogenous arrivals per vectorised window
 MIN_WINDOW_S = 1.0
@@ -304,16 +304,17 @@ def generate(
     crowd = Crowd(env, scenario, rng, volume=volume)
     crowd.start()
     if progress is not None:
-        env.process(_progress(env, crowd, scenario.duration, progress))
+        env.process(report_progress(env, crowd, scenario.duration, progress))
     env.run(until=scenario.duration)
     if progress is not None:
         progress(len(crowd), scenario.duration, scenario.duration)
     return crowd.table()
 
 
-def _progress(
+def report_progress(
     env: simpy.Environment, crowd: Crowd, end: float, report: ProgressFn
 ) -> Generator[simpy.Event, None, None]:
+    """A SimPy process calling ``report(posts, now_s, end_s)`` about PROGRESS_STEPS times."""
     step = end / PROGRESS_STEPS
     while env.now + step < end:
         yield env.timeout(step)

@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 import simpy
 
-from simulator.crowd import Crowd
+from simulator.crowd import Crowd, report_progress
 from simulator.events import EventTable, event_id, write_jsonl
 from simulator.scenario import Scenario
 from simulator.staffing import DEFAULT_INTERVAL_S, StaffingPlan, staffing_plan
@@ -30,7 +30,6 @@ from simulator.teamstats import tier_figures
 
 __all__ = ["SimResult", "plan", "simulate", "team_json", "write_actions", "write_run"]
 
-PROGRESS_STEPS = 50
 REPLY_TEXT = {
     "reply": "Thanks for reaching out, we're on it. Please check your DMs.",
     "escalate": "Escalated to a specialist team.",
@@ -87,20 +86,13 @@ def simulate(
                       record_actions=record_actions)
     crowd.start()
     if progress is not None:
-        env.process(_progress(env, crowd, scenario.duration, progress))
+        env.process(report_progress(env, crowd, scenario.duration, progress))
     env.run(until=scenario.duration)
     if progress is not None:
         progress(len(crowd), scenario.duration, scenario.duration)
     scheduled = next(env._eid) if hasattr(env, "_eid") else 0  # SimPy's event counter
     return SimResult(scenario, seed, crowd.table(), model.result(), counts["abandoned"],
                      counts["reposts"], scheduled)
-
-
-def _progress(env: simpy.Environment, crowd: Crowd, end: float, report: ProgressFn):  # type: ignore[no-untyped-def,unused-ignore]
-    step = end / PROGRESS_STEPS
-    while env.now + step < end:
-        yield env.timeout(step)
-        report(len(crowd), env.now, end)
 
 
 def plan(

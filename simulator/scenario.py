@@ -26,6 +26,7 @@ from pydantic import (
 from simulator.distributions import DistSpec
 from simulator.errors import InputError
 from simulator.policy import Action, Condition, PolicyRule
+from simulator.reactions_spec import Reactions
 from simulator.roster import Duration, ServiceLevel, Share, Shift, Team, Tier, check_shifts
 from simulator.units import parse_rate
 from simulator.validation import format_validation_error, read_yaml_mapping
@@ -44,6 +45,7 @@ __all__ = [
     "Journeys",
     "PolicyRule",
     "ProfilePoint",
+    "Reactions",
     "Scenario",
     "ServiceLevel",
     "Shift",
@@ -248,6 +250,7 @@ class Scenario(_Model):
     team: Team
     slo: Slo = Slo()
     drill: DrillDefaults = DrillDefaults()
+    reactions: Reactions | None = None
 
     _channels = field_validator("channels")(_mix(CHANNELS, "a known channel"))
 
@@ -317,7 +320,22 @@ class Scenario(_Model):
                             f"got {name!r}"
                         )
         check_shifts(self.team, self.duration)
+        _check_amplify(self)
         return self
+
+
+def _check_amplify(scenario: Scenario) -> None:
+    """A backlash cascade multiplies branching by ``amplify``: it must stay below 1."""
+    if scenario.reactions is None:
+        return
+    amplify = scenario.reactions.wrong.amplify
+    for i, inc in enumerate(scenario.incidents):
+        if inc.cascade is not None and inc.cascade.branching * amplify >= 1.0:
+            raise ValueError(
+                f"@reactions.wrong.amplify: must keep every incident's branching x amplify "
+                f"below 1 (incidents[{i}] has branching {inc.cascade.branching:g}), "
+                f"got {amplify:g}"
+            )
 
 
 def parse_scenario(data: object, source: str = "scenario") -> Scenario:

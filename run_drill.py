@@ -162,7 +162,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
         master_bind=args.master_bind or ("0.0.0.0" if remote else "127.0.0.1"),
         master_port=args.master_port if args.master_port is not None else (5557 if remote else 0),
         stack_config=args.stack_config, live=args.live, sim_agents=args.sim_agents or 0,
-        facilitator_port=args.facilitator_port)
+        facilitator_port=args.facilitator_port, reactions=not args.no_reactions)
     run_dir = run_drill(options)
     report = run_dir / "report.html"
     print(f"report: {report if report.exists() else run_dir / 'results.json'}")
@@ -265,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --live: keep at most N simulated agents per tier (default 0)")
     p.add_argument("--facilitator-port", type=int, default=0,
                    help="with --live: the facilitator page's port on 127.0.0.1 (default: any)")
+    p.add_argument("--no-reactions", action="store_true",
+                   help="replay the scripted storm as written: the public does not react to "
+                        "the stack's answers (open loop, a fixed stream for CI baselines)")
     p.set_defaults(func=cmd_drill)
 
     p = sub.add_parser("gate", help="CI gate over a results.json")

@@ -61,6 +61,7 @@ class DrillOptions:
     live: bool = False  # a training drill: facilitator page, pause/resume/inject/end
     sim_agents: int = 0  # live: simulated agents per tier left in the embedded stack
     facilitator_port: int = 0
+    reactions: bool = True  # False: --no-reactions, the open-loop replay of the scripted storm
 
 
 class _Stopped(Exception):
@@ -199,7 +200,7 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                   remote_workers: int = 0, master_bind: str = "127.0.0.1",
                   master_port: int = 0, stack_team: Path | None = None,
                   stack_config: Path | None = None, stop: Event | None = None,
-                  live: Any = None) -> dict[str, Any]:
+                  live: Any = None, reactions: Any = None) -> dict[str, Any]:
     """Replay an existing ``events.jsonl`` into ``run_dir``; returns replay.json's content.
 
     Runs the platform endpoint (its ``actions.jsonl`` goes in ``run_dir``); without
@@ -208,6 +209,7 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     Writes ``replay.json`` and ``sends.npz`` but not results.json (that needs the scenario).
     ``stop`` (set by SIGINT/SIGTERM; installed here when not given) ends it early, partial.
     ``live`` (a ``load.live.LiveSession``) adds the facilitator's pause, inject and end.
+    ``reactions`` (a ``load.reacting.DrillReactions``) makes the storm react to the stack.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -215,7 +217,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     events = read_events(events_path)
     actions_path = run_dir / "actions.jsonl"
     actions_path.write_bytes(b"")  # a re-used folder must not mix in an old run's actions
-    for stale in ("captures.jsonl", "carestack.db", "carestack.db-wal", "carestack.db-shm"):
+    for stale in ("captures.jsonl", "reactions.json", "carestack.db", "carestack.db-wal",
+                  "carestack.db-shm"):
         (run_dir / stale).unlink(missing_ok=True)
     secret = os.environ.get(SECRET_ENV) or None
     stack: ReferenceStack | None = None
@@ -246,6 +249,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         plan = build_plan(events, profile, speed)
         target = Target(profile.base_url, profile.accept,
                         profile.capture if profile.profile.capture else None)
+        if reactions is not None:
+            reactions.attach(profile)
         if live is not None:
             live.attach(platform, profile, events, events_path, stop,
                         stack.url + "/console" if stack is not None else None)
@@ -257,7 +262,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                              on_start=platform.set_start if live is None
                              else live.on_start(platform), remote_workers=remote_workers,
                              master_bind=master_bind, master_port=master_port,
-                             clock=live.clock if live is not None else None)
+                             clock=live.clock if live is not None else None,
+                             reactions=reactions)
         if outcome.log.cap_waits:
             print(f"\nnote: {outcome.log.cap_waits} sends waited for a free slot "
                   f"({outcome.max_in_flight} requests in flight per process): the target held "
@@ -276,6 +282,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         if stack is not None:  # it posts the actions: stop it first, so the counts are final
             stack.stop()
         platform_stats = _platform_stats(platform, actions_path)
+        if reactions is not None:
+            plan = reactions.merge(plan, outcome, platform_stats)
         if live is not None:
             plan = live.merge(plan, outcome, platform_stats)
     finally:
@@ -320,15 +328,21 @@ def run_drill(options: DrillOptions) -> Path:
     try:
         print(f"generating {scenario.name} (volume x{options.volume:g})", file=sys.stderr,
               flush=True)
+        reactions = None
         if not _generate(scenario, options.seed, options.volume, events_path, stop):
             print("stopped during generation: no load sent", file=sys.stderr, flush=True)
+        elif options.reactions:
+            from load.reacting import DrillReactions
+
+            reactions = DrillReactions(scenario, events_path, run_dir / "actions.jsonl", speed,
+                                       options.seed)
         replay_events(run_dir, events_path, options.target, base_url=options.base_url,
                       speed=speed, volume=options.volume, workers=options.workers, ui=options.ui,
                       platform_port=options.platform_port, grace_s=grace_s,
                       allow_remote=options.allow_remote, remote_workers=options.remote_workers,
                       master_bind=options.master_bind, master_port=options.master_port,
                       stack_team=team, stack_config=options.stack_config, stop=stop,
-                      live=live)
+                      live=live, reactions=reactions)
         print("writing results.json and report.html", file=sys.stderr, flush=True)
         _write_results(run_dir, scenario, options.command)
     finally:

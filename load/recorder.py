@@ -8,7 +8,8 @@ service time), and the schedule lag (actual minus intended). ``encode()``/``merg
 combine workers' histograms losslessly.
 
 Status codes: > 0 the HTTP status, 0 never sent, -1 connection or protocol error (its
-exception name is counted in ``errors``), -2 aborted at the end of the run while in flight.
+exception name is counted in ``errors``), -2 aborted at the end of the run while in flight,
+-3 prevented: the team's answer cancelled it before it was due (reactions), never sent.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["HDR_NAMES", "SendLog", "build_histograms", "histogram_summary", "merge_encoded"]
+__all__ = ["HDR_NAMES", "STATUS_PREVENTED", "SendLog", "build_histograms", "histogram_summary",
+           "merge_encoded"]
 
 HDR_LOWEST_US = 1
 HDR_HIGHEST_US = 24 * 3600 * 1_000_000
@@ -30,6 +32,7 @@ HDR_NAMES = ("ingest_ms", "ingest_service_ms", "schedule_lag_ms")
 STATUS_UNSENT = 0
 STATUS_ERROR = -1
 STATUS_ABORTED = -2
+STATUS_PREVENTED = -3
 
 
 def new_histogram() -> HdrHistogram:
@@ -52,6 +55,15 @@ class SendLog:
         self.actual_s = np.full(self.n, np.nan)
         self.done_s = np.full(self.n, np.nan)
         self.status = np.zeros(self.n, dtype=np.int32)
+
+    def extend(self, m: int) -> None:
+        """Room for ``m`` more events (posts added by reactions), unsent until recorded."""
+        if m <= 0:
+            return
+        self.n += m
+        self.actual_s = np.concatenate([self.actual_s, np.full(m, np.nan)])
+        self.done_s = np.concatenate([self.done_s, np.full(m, np.nan)])
+        self.status = np.concatenate([self.status, np.zeros(m, dtype=np.int32)])
 
     def derived_ms(self, intended_s: np.ndarray) -> dict[str, np.ndarray]:
         """lag (actual - intended), latency (done - intended), service (done - actual), in ms.

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
+import numpy as np
 from gevent.event import Event
 from hdrh.histogram import HdrHistogram
 from locust.env import Environment
@@ -89,11 +90,12 @@ def run_replay(plan: Plan, target: Target, *, workers: int = 0, stop: Event | No
                max_in_flight: int = MAX_IN_FLIGHT, drain_timeout: float = REQUEST_TIMEOUT_S,
                master_bind: str = "127.0.0.1", master_port: int = 0,
                remote_workers: int = 0, on_start: Callable[[float], None] | None = None,
-               clock: Any = None) -> ReplayOutcome:
+               clock: Any = None, reactions: Any = None) -> ReplayOutcome:
     """Send ``plan`` to ``target`` on schedule; block until done (or stopped).
 
     ``clock`` (a ``load.live_clock.StormClock``, local runs only) lets a live drill pause
-    and resume the storm.
+    and resume the storm. ``reactions`` (a ``load.reacting.DrillReactions``) makes it a
+    closed-loop drill: the team's actions cancel and add posts while it plays.
     """
     stop = stop if stop is not None else Event()
     if workers > 0 or remote_workers > 0:
@@ -102,7 +104,7 @@ def run_replay(plan: Plan, target: Target, *, workers: int = 0, stop: Event | No
         return run_master(plan, target, workers=workers, remote_workers=remote_workers,
                           stop=stop, progress=progress, ui=ui, max_in_flight=max_in_flight,
                           drain_timeout=drain_timeout, bind=master_bind, port=master_port,
-                          on_start=on_start)
+                          on_start=on_start, reactions=reactions)
     env = Environment(user_classes=[])
     env.create_local_runner()
     web = start_web_ui(env) if ui else None
@@ -110,6 +112,9 @@ def run_replay(plan: Plan, target: Target, *, workers: int = 0, stop: Event | No
     if clock is not None:
         sender.clock = clock
         clock.bind(sender)
+    if reactions is not None:
+        sender.hold_until_s = reactions.hold_until_s
+        reactions.start(sender, sender.finished)
     start_wall = time.time() + START_LEAD_S
     if on_start is not None:
         on_start(start_wall)
@@ -123,7 +128,7 @@ def run_replay(plan: Plan, target: Target, *, workers: int = 0, stop: Event | No
             ticker.join(timeout=2)
         if web is not None:
             web.stop()
-    derived = log.derived_ms(plan.offsets)
+    derived = log.derived_ms(np.asarray(sender.offsets))
     stopped = stop.is_set()
     return ReplayOutcome(log=log, histograms=build_histograms(derived), start_wall=start_wall,
                          workers=0, partial=stopped,

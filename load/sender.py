@@ -11,10 +11,17 @@ a send and a replayed webhook needs none of them. Each request is still reported
 Locust's request event, so Locust's own statistics (and its web UI) see every one.
 In-flight requests are capped at ``max_in_flight`` (memory); a send held back by the cap is
 late, and the lag says so.
+
+Reactions (closed-loop drills, ``load.reacting``): ``cancel(k)`` prevents a not-yet-sent
+event (status -3, never sent) and ``add(offset, request)`` schedules a new one on the same
+absolute clock; a wait for the next send wakes up when a post is added or the run stops.
+With ``hold_until_s`` set the sender keeps running until that offset, for posts still to
+come; ``close_additions()`` ends that wait early.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections import deque
@@ -31,7 +38,8 @@ from geventhttpclient.url import URL, requote_uri
 from locust import FastHttpUser
 from locust.env import Environment
 
-from load.recorder import STATUS_ABORTED, STATUS_ERROR, SendLog
+from load.profile import RenderedRequest
+from load.recorder import STATUS_ABORTED, STATUS_ERROR, STATUS_PREVENTED, SendLog
 from load.schedule import Plan
 
 __all__ = ["MAX_IN_FLIGHT", "REQUEST_TIMEOUT_S", "ReplayUser", "Sender", "error_label"]
@@ -137,12 +145,57 @@ class Sender:
         self._done: list[float] = [math.nan] * n
         self._status: list[int] = [0] * n
         self._offs: list[float] = plan.offsets.tolist()
-        self._reqs = plan.requests
         self._name = plan.request_name
         self._uris = request_uris(base_url, [r.path for r in plan.requests])
         self._http = self.user.client.client.clientpool.get_client(URL(base_url))
         self._fire = env.events.request.fire
         self.clock: Any = None  # load.live_clock.StormClock in a live drill: pause shifts the rest
+        self._base_url = base_url
+        self._reqs = list(plan.requests)
+        self._cancelled: list[bool] = [False] * n
+        self._extra: list[tuple[float, int]] = []  # heap of (offset, k) of added posts
+        self._wake = Event()  # set on stop, on an added post and on close_additions()
+        self.hold_until_s: float | None = None
+        self._open = True
+
+    # -- reactions --------------------------------------------------------------------------
+    def cancel(self, k: int) -> bool:
+        """Prevent event ``k`` unless it was already sent; True when it will never be sent."""
+        if k >= len(self._cancelled) or not math.isnan(self._actual[k]):
+            return False
+        if not self._cancelled[k]:
+            self._cancelled[k] = True
+            self._status[k] = STATUS_PREVENTED
+        return True
+
+    def add(self, offset: float, request: RenderedRequest) -> int:
+        """Schedule a new post at ``offset`` (wall seconds from start); returns its number."""
+        k = len(self._offs)
+        self._offs.append(offset)
+        self._reqs.append(request)
+        self._uris.extend(request_uris(self._base_url, [request.path]))
+        self._actual.append(math.nan)
+        self._done.append(math.nan)
+        self._status.append(0)
+        self._cancelled.append(False)
+        if self._open:
+            heapq.heappush(self._extra, (offset, k))
+            self._wake.set()
+        return k
+
+    def close_additions(self) -> None:
+        """No more posts will be added: stop holding the run open for them."""
+        self._open = False
+        self._wake.set()
+
+    @property
+    def offsets(self) -> list[float]:
+        """Intended offsets of every event, scripted then added."""
+        return self._offs
+
+    @property
+    def requests(self) -> list[RenderedRequest]:
+        return self._reqs
 
     def _one(self, k: int) -> None:
         # Runs in a raw greenlet (cheaper than a Greenlet in a Pool: no object, no links).
@@ -227,40 +280,56 @@ class Sender:
         self._mono0 = time.monotonic() + (start_wall - time.time())
         self._wall0 = start_wall
         order = np.argsort(self.plan.offsets, kind="stable").tolist()
-        offs = self._offs
+        offs, extra, cancelled, wake = self._offs, self._extra, self._cancelled, self._wake
         mono0 = self._mono0
         behind = 0
         woke = -math.inf
         monotonic = time.monotonic
+        stop.rawlink(lambda _: wake.set())
+        i, n_order = 0, len(order)
         try:
-            for k in order:
-                if stop.is_set():
-                    break
+            while not stop.is_set():
+                if extra and (i >= n_order or extra[0][0] <= offs[order[i]]):
+                    k, added = extra[0][1], True
+                elif i < n_order:
+                    k, added = order[i], False
+                else:
+                    if not self._hold(stop):
+                        break
+                    continue
                 if self.clock is not None:  # live drill: due times move with each pause
                     if not self.clock.wait_due(self, offs[k], stop):
                         break
-                    self._spawn(k)
-                    continue
-                due = mono0 + offs[k]
-                now = monotonic()
-                if due - now > EARLY_S:
-                    behind = 0
-                    woke = max(due, woke + TICK_S)
-                    delay = woke - now
-                    if delay < STOP_CHECK_S:
-                        gevent.sleep(delay)  # cheaper than an Event wait on the hot path
-                    elif stop.wait(delay):
-                        break
                 else:
-                    behind += 1
-                    if behind % YIELD_EVERY == 0:
-                        gevent.sleep(0)
-                self._spawn(k)
+                    due = mono0 + offs[k]
+                    now = monotonic()
+                    if due - now > EARLY_S:
+                        behind = 0
+                        woke = max(due, woke + TICK_S)
+                        delay = woke - now
+                        if delay < STOP_CHECK_S:
+                            gevent.sleep(delay)  # cheaper than an Event wait on the hot path
+                        else:
+                            wake.clear()
+                            if wake.wait(delay):  # stopped, or a post added: look again
+                                continue
+                    else:
+                        behind += 1
+                        if behind % YIELD_EVERY == 0:
+                            gevent.sleep(0)
+                if added:
+                    heapq.heappop(extra)
+                else:
+                    i += 1
+                if not cancelled[k]:
+                    self._spawn(k)
             self._idle.wait(timeout=drain_timeout if not stop.is_set() else 1.0)
         finally:
             for g in list(self._running):
                 gevent.kill(g)
             self._idle.wait(timeout=5)
+            self._open = False
+            self.log.extend(len(self._actual) - self.log.n)
             self.log.actual_s[:] = self._actual
             self.log.done_s[:] = self._done
             self.log.status[:] = self._status
@@ -272,6 +341,17 @@ class Sender:
                 self.failed += aborted
             self.finished.set()
         return self.log
+
+    def _hold(self, stop: Event) -> bool:
+        """Every planned post is out: wait for added ones until ``hold_until_s``; False = done."""
+        if self.hold_until_s is None or not self._open:
+            return False
+        remaining = self._mono0 + self.hold_until_s - time.monotonic()
+        if remaining <= 0:
+            return False
+        self._wake.clear()
+        self._wake.wait(remaining)
+        return not stop.is_set()
 
     def progress(self) -> dict[str, float]:
         """Live counters: sent, accepted, failed, lag p99 (ms) over recent sends."""

@@ -26,9 +26,11 @@ New posts are numbered after the scripted ones (``ev-<n>``) in the order they ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from simulator.audience import customer_id
 from simulator.events import EventTable, event_id
@@ -45,7 +47,7 @@ from simulator.vocab import (
     SEGMENTS,
 )
 
-__all__ = ["Change", "NewPost", "ReactionEngine", "effective_reactions"]
+__all__ = ["Change", "NewPost", "ReactionEngine", "effective_reactions", "write_reactions_json"]
 
 ANSWERS = frozenset({"reply", "message"})
 CLOSING = frozenset({"close", "ignore"})
@@ -368,3 +370,12 @@ class ReactionEngine:
                 "silence_follow_ups": sum(1 for c in self.cause.values()
                                           if c.get("action") == "silence"),
                 **self.counts}
+
+
+def write_reactions_json(run_dir: Path, summary: dict[str, Any], enabled: bool) -> None:
+    """``reactions.json``: whether reactions ran and the engine's counts (docs/results.md).
+
+    Written by a drill (``load.reacting``) and by ``simulate``; ``reports`` reads it.
+    """
+    data = {"enabled": enabled, **summary}
+    (Path(run_dir) / "reactions.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))

@@ -1,0 +1,199 @@
+"""Closed-loop drills: the reaction engine between the platform endpoint and the sender.
+
+``DrillReactions`` runs in the drill's gevent loop. It follows ``actions.jsonl`` as the
+platform endpoint appends it (every action is flushed on arrival; read every ``POLL_S``),
+hands each action with its scenario time ``at`` to ``simulator.reactions.ReactionEngine``
+and applies the answer: prevented posts are cancelled in the sender (never sent, status -3)
+and new posts are rendered with the target profile and scheduled on the drill clock at
+``t / speed``, sent by the same open-model sender (latency from their intended time). With
+``--workers N`` a ``sink`` in ``load.distributed`` forwards both to the worker that owns the
+event (a Locust message). Reactions happen while the storm plays: actions that arrive after
+the sender finished (in the grace period) change nothing.
+
+``merge`` folds the outcome back into the run folder's contract: ``events.jsonl`` gets
+``prevented_by`` on prevented posts, ``cause`` on silence follow-ups, and the new posts
+(``cause``) appended after the scripted ones (before any live-injected ones); the plan and the
+send log grow to match; ``reactions.json`` holds the counts (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import gevent
+import numpy as np
+import orjson
+
+from load.profile import CompiledProfile, RenderedRequest
+from load.recorder import STATUS_PREVENTED, SendLog, build_histograms
+from load.schedule import Plan
+from simulator.events import read_jsonl
+from simulator.reactions import Change, ReactionEngine, write_reactions_json
+
+__all__ = ["POLL_S", "DrillReactions", "ReactionSink"]
+
+POLL_S = 0.02  # how often actions.jsonl is read: a cancel can come this late (wall time)
+HIDDEN = ("labels", "cause")  # never sent to the stack
+
+
+class ReactionSink(Protocol):
+    """Where the drill's reactions go: the local sender, or the master's forwarder."""
+
+    def cancel(self, k: int) -> bool: ...
+
+    def add(self, offset: float, request: RenderedRequest) -> int: ...
+
+    def close_additions(self) -> None: ...
+
+
+class DrillReactions:
+    """The reaction engine wired into one drill (see the module docstring)."""
+
+    def __init__(self, scenario: Any, events_path: Path, actions_path: Path, speed: float,
+                 seed: int | None = None) -> None:
+        self.scenario, self.speed = scenario, speed
+        self.events_path, self.actions_path = Path(events_path), Path(actions_path)
+        self.engine = ReactionEngine(scenario, read_jsonl(events_path), seed)
+        self.profile: CompiledProfile | None = None
+        self.sink: ReactionSink | None = None
+        self._offset = 0
+        self._partial = b""
+        self._tail: Any = None
+        self.actions_seen = 0
+
+    @property
+    def hold_until_s(self) -> float:
+        """Wall offset of the scenario's end: new posts can be due until then."""
+        return float(self.scenario.duration) / self.speed
+
+    def attach(self, profile: CompiledProfile) -> None:
+        self.profile = profile
+
+    def start(self, sink: ReactionSink, finished: Any) -> None:
+        """Follow actions.jsonl into ``sink`` until ``finished`` (a gevent Event) is set."""
+        self.sink = sink
+        self._tail = gevent.spawn(self._follow, finished)
+
+    def _follow(self, finished: Any) -> None:
+        while not finished.wait(POLL_S):
+            self.poll()
+        assert self.sink is not None
+        self.sink.close_additions()
+
+    def poll(self) -> int:
+        """Read the actions appended since the last call and apply them; returns how many."""
+        try:
+            with self.actions_path.open("rb") as fh:
+                fh.seek(self._offset)
+                data = fh.read()
+        except OSError:
+            return 0
+        if not data:
+            return 0
+        self._offset += len(data)
+        data = self._partial + data
+        lines = data.split(b"\n")
+        self._partial = lines.pop()  # an incomplete last line waits for the next read
+        for line in lines:
+            if line.strip():
+                self._apply_line(line)
+        return len(lines)
+
+    def _apply_line(self, line: bytes) -> None:
+        try:
+            action = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(action, dict):
+            return
+        self.actions_seen += 1
+        at, tier = action.get("at"), action.get("tier")
+        if not isinstance(at, int | float):
+            return
+        change = self.engine.on_action(
+            action.get("event_id"), str(action.get("action")), float(at),
+            action.get("route") if isinstance(action.get("route"), str) else None,
+            tier if isinstance(tier, int) and not isinstance(tier, bool) else None,
+            action.get("reply_id") if isinstance(action.get("reply_id"), str) else None)
+        self.apply(change)
+
+    def apply(self, change: Change) -> None:
+        """Cancel and add in the sink; new posts are numbered as the engine numbers them."""
+        sink, profile = self.sink, self.profile
+        assert sink is not None and profile is not None
+        for k in change.cancel:
+            sink.cancel(k)
+        if change.add:
+            requests = profile.render_all([{k: v for k, v in p.event.items() if k not in HIDDEN}
+                                           for p in change.add])
+            for post, request in zip(change.add, requests, strict=True):
+                k = sink.add(post.t / self.speed, request)
+                if k != post.index:
+                    raise RuntimeError(f"reaction post numbered {k}, engine says {post.index}")
+        flush = getattr(sink, "flush", None)  # the distributed forwarder batches its messages
+        if flush is not None and (change.cancel or change.add):
+            flush()
+
+    # -- the end of the run ---------------------------------------------------------------------
+    def merge(self, plan: Plan, outcome: Any, platform_stats: dict[str, Any]) -> Plan:
+        """Grow the plan and send log by the new posts; rewrite events.jsonl; write the counts."""
+        engine = self.engine
+        n = engine.n_scripted
+        added = engine.added
+        total = n + len(added)
+        old: SendLog = outcome.log
+        if old.n < total:
+            old.extend(total - old.n)
+        prevented = np.flatnonzero(old.status[:total] == STATUS_PREVENTED)
+        late = [k for k in engine.prevented_by if old.status[k] != STATUS_PREVENTED]
+        silence = engine.due_until(float(self.scenario.duration))
+        reqs = (self.profile.render_all([{k: v for k, v in p.event.items() if k not in HIDDEN}
+                                         for p in added]) if added and self.profile else [])
+        offsets = np.concatenate([plan.offsets, [p.t / self.speed for p in added]])
+        new_plan = Plan(offsets, plan.ids + [p.event["id"] for p in added],
+                        list(plan.requests) + reqs, plan.request_name)
+        outcome.histograms = build_histograms(old.derived_ms(offsets))
+        ids = {p.event["id"] for p in added}
+        matched = _actions_on(self.actions_path, ids)
+        platform_stats["unmatched"] = max(0, int(platform_stats.get("unmatched", 0)) - matched)
+        self._rewrite_events(prevented.tolist(), silence, old.status)
+        summary = engine.summary()
+        summary.update(prevented=len(prevented), cancel_too_late=len(late),
+                       silence_follow_ups=len([j for j in silence
+                                               if old.status[j] != STATUS_PREVENTED]))
+        write_reactions_json(self.events_path.parent, summary, enabled=True)
+        return new_plan
+
+    def _rewrite_events(self, prevented: list[int], silence: list[int],
+                        status: np.ndarray) -> None:
+        engine = self.engine
+        n = engine.n_scripted
+        lines = self.events_path.read_bytes().split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        scripted, injected = lines[:n], lines[n:]
+        edits: dict[int, dict[str, Any]] = {}
+        for k in prevented:
+            if k < n:
+                edits[k] = {"prevented_by": engine.prevented_by.get(k)}
+        for j in silence:
+            if status[j] != STATUS_PREVENTED:
+                edits.setdefault(j, {})["cause"] = engine.cause[j]
+        for k, extra in edits.items():
+            scripted[k] = orjson.dumps({**orjson.loads(scripted[k]), **extra})
+        out = scripted
+        for post in engine.added:
+            event = dict(post.event)
+            if status[post.index] == STATUS_PREVENTED:
+                event["prevented_by"] = engine.prevented_by.get(post.index)
+            out.append(orjson.dumps(event))
+        out += injected
+        self.events_path.write_bytes(b"\n".join(out) + b"\n")
+
+
+def _actions_on(path: Path, ids: set[str]) -> int:
+    if not path.exists() or not ids:
+        return 0
+    with path.open("rb") as fh:
+        return sum(1 for line in fh if line.strip() and orjson.loads(line).get("event_id") in ids)

@@ -8,6 +8,11 @@ start. Each worker sends from that schedule (``load.sender``) and answers ``dril
 with its per-event outcomes and its encoded HdrHistograms, which the master merges
 losslessly (``decode_and_add``). Workers on other machines need clocks in sync (NTP): the
 start is a wall-clock time. ``run_worker`` is the worker process (``run_drill.py worker``).
+
+In a closed-loop drill (reactions) the master runs the reaction engine and ``_Forward``
+tells the worker that owns an event (event ``k`` belongs to worker ``k % N``, new posts
+included) to cancel it or to send a new one (``drill_react``, batched per read of
+actions.jsonl); each worker reports the global numbers of the posts it was given.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from locust.env import Environment
 from locust.runners import STATE_MISSING
 
 from load.launcher import child_options, free_port
+from load.profile import RenderedRequest
 from load.recorder import SendLog, build_histograms, merge_encoded
 from load.replay import ReplayOutcome, Target, start_web_ui
 from load.schedule import Plan
@@ -54,6 +60,39 @@ class _MasterState:
         self.expected = 0
 
 
+class _Forward:
+    """The master's reaction sink: cancels and new posts go to the owning worker."""
+
+    def __init__(self, runner: Any, clients: list[str], total: int) -> None:
+        self.runner, self.clients, self.next = runner, clients, total
+        self.pending: dict[str, dict[str, list[Any]]] = {}
+
+    def _to(self, k: int) -> dict[str, list[Any]]:
+        client = self.clients[k % len(self.clients)]
+        return self.pending.setdefault(client, {"cancel": [], "add": []})
+
+    def cancel(self, k: int) -> bool:
+        self._to(k)["cancel"].append(k)
+        return True
+
+    def add(self, offset: float, request: RenderedRequest) -> int:
+        k = self.next
+        self.next += 1
+        self._to(k)["add"].append([k, offset, request.method, request.path, request.headers,
+                                   request.body])
+        return k
+
+    def flush(self) -> None:
+        for client, data in self.pending.items():
+            self.runner.send_message("drill_react", data, client)
+        self.pending = {}
+
+    def close_additions(self) -> None:
+        self.flush()
+        for client in self.clients:
+            self.runner.send_message("drill_react", {"close": True}, client)
+
+
 def _spawn_local_workers(count: int, port: int) -> list[subprocess.Popen[bytes]]:
     root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
@@ -68,7 +107,8 @@ def _spawn_local_workers(count: int, port: int) -> list[subprocess.Popen[bytes]]
 def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int, stop: Event,
                progress: Callable[[dict[str, float]], None] | None, ui: bool,
                max_in_flight: int, drain_timeout: float, bind: str, port: int,
-               on_start: Callable[[float], None] | None) -> ReplayOutcome:
+               on_start: Callable[[float], None] | None,
+               reactions: Any = None) -> ReplayOutcome:
     """Run the master side of a distributed replay; returns the merged outcome."""
     env = Environment(user_classes=[])
     port = port or free_port(bind if bind not in ("*", "0.0.0.0") else "127.0.0.1")
@@ -122,7 +162,9 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
                     "index": index, "count": len(clients), "part": part,
                     "parts": max(len(chunks), 1), "base_url": target.base_url,
                     "accept": sorted(target.accept), "max_in_flight": max_in_flight,
-                    "drain_timeout": drain_timeout, "plan": plan.to_wire(chunk)}, client_id)
+                    "drain_timeout": drain_timeout, "plan": plan.to_wire(chunk),
+                    "hold_until_s": reactions.hold_until_s if reactions is not None else None},
+                    client_id)
                 gevent.sleep(0)
         if not state.all_ready.wait(READY_TIMEOUT_S):
             from simulator.errors import TargetError
@@ -132,11 +174,17 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
         if on_start is not None:
             on_start(start_wall)
         runner.send_message("drill_go", {"start_wall": start_wall})
-        last = float(plan.offsets.max()) if len(plan) else 0.0
+        forward = _Forward(runner, clients, len(plan)) if reactions is not None else None
+        sending = Event()
+        if reactions is not None:
+            reactions.start(forward, sending)
+        last = max(last_offset(plan), reactions.hold_until_s if reactions is not None else 0.0)
         end_by = start_wall + last + drain_timeout + RESULT_MARGIN_S
         stopped_sent = False
         missing_since: dict[str, float] = {}
         while not state.all_done.wait(PROGRESS_INTERVAL_S):
+            if time.time() > start_wall + last:
+                sending.set()  # the storm has played: no more reactions
             if progress is not None:
                 progress(_sum_progress(state.progress))
             if _workers_lost(runner, clients, state, procs, missing_since):
@@ -150,11 +198,15 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
                 end_by = min(end_by, time.time() + 15.0)
             if time.time() > end_by:
                 break
+        sending.set()
         if progress is not None:
             progress(_sum_progress(state.progress))
         encoded = []
+        if forward is not None:
+            log.extend(forward.next - log.n)
         for client_id, data in state.results.items():
-            log.absorb(slices[client_id], data["log"])
+            added = np.asarray(data.get("added", []), dtype=np.int64)
+            log.absorb(np.concatenate([slices[client_id], added]), data["log"])
             encoded.append(data["hdr"])
         histograms = merge_encoded(encoded)
         lost = len(state.results) < len(clients)
@@ -177,6 +229,10 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
+
+
+def last_offset(plan: Plan) -> float:
+    return float(plan.offsets.max()) if len(plan) else 0.0
 
 
 def _workers_lost(runner: Any, clients: list[str], state: _MasterState,
@@ -229,9 +285,10 @@ def run_worker(master_host: str, master_port: int) -> int:
         wire["name"] = parts[0]["name"]
         positions, plan = Plan.from_wire(wire)
         parts.clear()
-        job.update(data=data, plan=plan, positions=positions,
-                   sender=Sender(env, data["base_url"], plan, frozenset(data["accept"]),
-                                 data["max_in_flight"]))
+        sender = Sender(env, data["base_url"], plan, frozenset(data["accept"]),
+                        data["max_in_flight"])
+        sender.hold_until_s = data.get("hold_until_s")
+        job.update(data=data, plan=plan, positions=positions, sender=sender, added=[])
         runner.send_message("drill_ready", {"index": data["index"], "n": len(plan)})
 
     def on_go(environment: Environment, msg: Any) -> None:
@@ -242,10 +299,23 @@ def run_worker(master_host: str, master_port: int) -> int:
         ticker = gevent.spawn(_report, sender)
         log = sender.run(start_wall, stop, job["data"]["drain_timeout"])
         ticker.kill()
-        hist = build_histograms(log.derived_ms(job["plan"].offsets))
+        hist = build_histograms(log.derived_ms(np.asarray(sender.offsets)))
         runner.send_message("drill_progress", sender.progress())
-        runner.send_message("drill_result", {"log": log.to_wire(),
+        runner.send_message("drill_result", {"log": log.to_wire(), "added": job["added"],
                                              "hdr": {k: h.encode() for k, h in hist.items()}})
+
+    def on_react(environment: Environment, msg: Any) -> None:
+        # event k of this worker's share is its (k - index) // count-th; added ones in order
+        sender: Sender = job["sender"]
+        index, count = job["data"]["index"], job["data"]["count"]
+        local = job.setdefault("local", {})
+        for k in msg.data.get("cancel", []):
+            sender.cancel(local[k] if k in local else (k - index) // count)
+        for k, offset, method, path, headers, body in msg.data.get("add", []):
+            local[k] = sender.add(offset, RenderedRequest(method, path, headers, body))
+            job["added"].append(k)
+        if msg.data.get("close"):
+            sender.close_additions()
 
     def _report(sender: Sender) -> None:
         while True:
@@ -254,6 +324,7 @@ def run_worker(master_host: str, master_port: int) -> int:
 
     runner.register_message("drill_plan", on_plan)
     runner.register_message("drill_go", on_go)
+    runner.register_message("drill_react", on_react)
     runner.register_message("drill_stop", lambda environment, msg: stop.set())
     runner.greenlet.join()
     return 0

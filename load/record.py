@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import orjson
 
+from load.recorder import STATUS_PREVENTED
+
 __all__ = ["write_recordings"]
 
 
@@ -41,6 +43,7 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
     codes = Counter(str(int(c)) for c in log.status[log.status > 0].tolist())
     codes.update(log.errors)
     failed_mask = sent_mask & ~accepted_mask
+    prevented = int((log.status == STATUS_PREVENTED).sum())
     nan = np.nan
     replay = {
         "speed": speed, "volume": volume,
@@ -48,7 +51,7 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
         "started_at": datetime.fromtimestamp(outcome.start_wall, started_at.tzinfo).isoformat(),
         "partial": bool(outcome.partial), "stopped_reason": outcome.stopped_reason,
         "counts": {"generated": n, "sent": sent, "accepted": accepted, "failed": sent - accepted,
-                   "unsent": n - sent,
+                   "unsent": n - sent - prevented, "prevented": prevented,
                    "unmatched_actions": int(platform_stats.get("unmatched", 0)),
                    "rejected_callbacks": int(platform_stats.get("rejected", 0)),
                    "throttled": int(log.throttled)},

@@ -2,7 +2,8 @@
 
 Planned vs achieved rate per wall second, schedule lag (actual minus intended send)
 from the replay's HdrHistogram (or sends.npz), the status-code tally, and the counts
-that make the accounting identity ``generated = accepted + failed + unsent`` checkable.
+that make the accounting identity ``generated = accepted + failed + unsent + prevented`` checkable
+(``generated = scripted + reactions``; prevented posts were cancelled by the team's answers).
 In simulate there is no replay: every event counts as sent and accepted.
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from reports.latency import hdr_summary
 from reports.outcomes import Outcomes
-from reports.runfolder import RunData
+from reports.runfolder import STATUS_PREVENTED, RunData
 from reports.stats import summary
 
 REPLAY_COUNT_KEYS = ("sent", "accepted", "failed", "unsent", "rejected_callbacks", "throttled")
@@ -69,16 +70,24 @@ def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
         accepted = int(((status >= 200) & (status < 300)).sum())
         unsent = int((status == 0).sum())
         sends = {
-            "sent": generated - unsent,
+            "sent": generated - unsent - int((status == STATUS_PREVENTED).sum()),
             "accepted": accepted,
-            "failed": generated - unsent - accepted,
+            "failed": int(((status != 0) & (status != STATUS_PREVENTED)).sum()) - accepted,
             "unsent": unsent,
         }
+    prevented = int(np.count_nonzero(run.extra.get("prevented", ())))
+    if run.replay is None and run.sends is None:  # simulate: a prevented post is never posted
+        sends["sent"] = sends["accepted"] = generated - prevented
+    info = run.extra.get("reactions") or {}
+    scripted = int(info.get("scripted") or generated)
     need = ev.respond
     responded = need & np.isfinite(out.first_response_s)
     unmatched = int((run.actions.event < 0).sum())
     return {
         "generated": generated,
+        "scripted": scripted,
+        "reactions": int(info.get("reactions") or 0),
+        "prevented": prevented,
         **sends,
         "needed_response": int(need.sum()),
         "responded": int(responded.sum()),
@@ -88,5 +97,6 @@ def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
         "unmatched_actions": max(unmatched, int(replay_counts.get("unmatched_actions") or 0)),
         "rejected_callbacks": int(replay_counts.get("rejected_callbacks") or 0),
         "throttled": int(replay_counts.get("throttled") or 0),
-        "accounting_ok": generated == sends["accepted"] + sends["failed"] + sends["unsent"],
+        "accounting_ok": generated
+        == sends["accepted"] + sends["failed"] + sends["unsent"] + prevented,
     }

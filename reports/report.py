@@ -15,6 +15,7 @@ from typing import Any
 
 from reports import charts
 from reports.debrief_chart import debrief_chart
+from reports.reaction_chart import reaction_chart
 from reports.format import FILTERS
 
 TEMPLATE = "report.html.j2"
@@ -54,6 +55,7 @@ def _charts(results: dict[str, Any]) -> dict[str, Any]:
             (results.get("sentiment") or {}).get("over_time") or {}
         ),
         "debrief": debrief_chart(results.get("debrief")),
+        "reactions": reaction_chart(results.get("reactions")),
     }
     return {k: Markup(v) for k, v in svgs.items()}  # noqa: S704 - matplotlib output, text escaped
 

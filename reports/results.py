@@ -20,6 +20,7 @@ from reports.findings import findings
 from reports.gates import evaluate, slo_gates
 from reports.latency import ingest_latency, response_latency
 from reports.outcomes import compute_outcomes
+from reports.reactions import reaction_metrics
 from reports.roster import roster_of
 from reports.runfolder import RunData, load_run
 from reports.sentiment import sentiment_metrics
@@ -97,6 +98,7 @@ def compute(
             "partial": False,
         },
         "storm": storm,
+        "reactions": reaction_metrics(run, storm["bin_s"], roster.duration_s),
         "latency": latency,
         "escalation": escalation_metrics(run, out, verdict),
         "staffing": staffing_metrics(run, out, roster, interval_s, scenario=scenario),

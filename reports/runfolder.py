@@ -12,7 +12,7 @@ import gc
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
@@ -306,6 +306,12 @@ def load_run(run_dir: Path) -> RunData:
     if (run_dir / "sends.npz").exists():
         with np.load(run_dir / "sends.npz") as npz:
             sends = {k: npz[k] for k in npz.files}
+    reactions = _read_json(run_dir / "reactions.json")
+    prevented = _prevented(len(events), sends, reactions)
+    if prevented.any():
+        # a prevented post never reached the platform: it needs no answer and says nothing
+        events = replace(events, respond=events.respond & ~prevented,
+                         sentiment=np.where(prevented, np.nan, events.sentiment))
     return RunData(
         run_dir=run_dir,
         events=events,
@@ -313,4 +319,20 @@ def load_run(run_dir: Path) -> RunData:
         replay=_read_json(run_dir / "replay.json"),
         sends=sends,
         team=_read_json(run_dir / "team.json"),
+        extra={"reactions": reactions, "prevented": prevented},
     )
+
+
+STATUS_PREVENTED = -3  # sends.npz status of a post the team's answers cancelled
+
+
+def _prevented(n: int, sends: dict[str, np.ndarray] | None,
+               reactions: dict[str, Any] | None) -> np.ndarray:
+    """Posts prevented by reactions: status -3 in a drill, ``prevented_rows`` in simulate."""
+    if sends is not None and len(sends.get("status", ())) == n:
+        return np.asarray(sends["status"]) == STATUS_PREVENTED
+    mask = np.zeros(n, dtype=bool)
+    rows = (reactions or {}).get("prevented_rows") or []
+    if rows:
+        mask[np.asarray(rows, dtype=np.int64)] = True
+    return mask

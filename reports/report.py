@@ -15,8 +15,8 @@ from typing import Any
 
 from reports import charts
 from reports.debrief_chart import debrief_chart
-from reports.reaction_chart import reaction_chart
 from reports.format import FILTERS
+from reports.reaction_chart import reaction_chart
 
 TEMPLATE = "report.html.j2"
 MAX_MISSES_SHOWN = 500  # every miss is in results.json; the page lists this many

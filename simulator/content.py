@@ -16,6 +16,8 @@ only the few per-row edits (typos, abbreviations, leetspeak) run a Python loop.
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from string import Formatter
@@ -246,6 +248,14 @@ class _Pools:
         }
 
 
+@functools.lru_cache(maxsize=8)
+def _pools(brand_name: str, brand_handle: str, products: tuple[str, ...],
+           brand_tags: tuple[str, ...], topics: tuple[str, ...],
+           incident_tags: tuple[tuple[str, ...], ...]) -> _Pools:
+    """The pools of one brand and storm, built once: reactions render a few posts at a time."""
+    return _Pools(brand_name, brand_handle, products, brand_tags, topics, incident_tags)
+
+
 def render_texts(
     *,
     intent: np.ndarray,
@@ -270,7 +280,8 @@ def render_texts(
 
     ``handles`` and ``names`` are per author (object arrays); ``author`` indexes them per row.
     """
-    pools = _Pools(brand_name, brand_handle, products, brand_tags, topics, incident_tags)
+    pools = _pools(brand_name, brand_handle, tuple(products), tuple(brand_tags), tuple(topics),
+                   tuple(tuple(t) for t in incident_tags))
     people = _People(np.asarray(handles, dtype=object), np.asarray(names, dtype=object), author)
     n = len(intent)
     out = np.empty(n, dtype=object)

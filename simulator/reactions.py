@@ -292,9 +292,10 @@ class ReactionEngine:
         thread = self.thread[parent]
         for r in range(len(rows)):
             idx = first + r
+            t = round(float(rows.t[r]), 3)  # as events.jsonl says: the intended send time
             p = parent if rows.parent[r] < 0 else first + int(rows.parent[r])
             self._dyn_kids.setdefault(p, []).append(idx)
-            self.t.append(float(rows.t[r]))
+            self.t.append(t)
             self.thread.append(thread)
             self.respond.append(bool(rows.respond[r]))
             self.within.append(float(rows.respond_within_s[r]))
@@ -309,7 +310,7 @@ class ReactionEngine:
                                 "emotion": int(rows.emotion[r])}
             row_cause = cause if r == 0 else {**cause, "reaction": cause["reaction"] + "-cascade"}
             self.cause[idx] = row_cause
-            post = NewPost(idx, float(rows.t[r]), self._event(rows, r, idx, p, thread, row_cause))
+            post = NewPost(idx, t, self._event(rows, r, idx, p, thread, row_cause))
             self.added.append(post)
             change.add.append(post)
 

@@ -32,7 +32,8 @@ def _drill(run_dir: Path, scenario: Path = SMOKE, *extra: str) -> subprocess.Com
 def _verdicts(run_dir: Path) -> dict[str, bool]:
     results = json.loads((run_dir / "results.json").read_text())
     assert results["counts"]["generated"] == (
-        results["counts"]["accepted"] + results["counts"]["failed"] + results["counts"]["unsent"])
+        results["counts"]["accepted"] + results["counts"]["failed"] + results["counts"]["unsent"]
+        + results["counts"]["prevented"])
     junit = (run_dir / "junit.xml").read_text()
     assert "<testsuite" in junit
     from reports.gate_run import run_gate

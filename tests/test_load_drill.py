@@ -35,12 +35,15 @@ def test_drill_starts_the_reference_stack_and_records_everything(tmp_path: Path)
     replay = orjson.loads((out / "replay.json").read_bytes())
     c = replay["counts"]
     assert c["generated"] == len(events) > 0
-    assert c["accepted"] == len(events) and c["failed"] == 0 and c["unsent"] == 0
+    # the storm reacted (reactions on by default): the answers prevented some posts
+    assert c["accepted"] + c["prevented"] == len(events) and c["prevented"] > 0
+    assert c["failed"] == 0 and c["unsent"] == 0
     assert replay["speed"] == 120.0 and replay["target"]["profile"] == "reference"
     with np.load(out / "sends.npz") as sends:
         intended = sends["intended_s"]
         assert np.allclose(intended, np.array([e["t"] for e in events]) / 120.0)
-        assert np.all(sends["status"] == 202)
+        assert np.all((sends["status"] == 202) | (sends["status"] == -3))
+        assert [bool(s == -3) for s in sends["status"]] == ["prevented_by" in e for e in events]
     # the stack's agents answered through the platform endpoint, stamped in scenario time
     actions = lines(out / "actions.jsonl")
     ids = {e["id"] for e in events}
@@ -49,7 +52,7 @@ def test_drill_starts_the_reference_stack_and_records_everything(tmp_path: Path)
     results = orjson.loads((out / "results.json").read_bytes())
     assert results["mode"] == "drill"
     assert results["counts"]["generated"] == len(events)
-    assert results["latency"]["ingest_ms"]["count"] == len(events)
+    assert results["latency"]["ingest_ms"]["count"] == c["accepted"]
     assert (out / "report.html").exists()
 
 
@@ -66,8 +69,8 @@ def test_drill_against_a_running_stack_with_a_profile(tmp_path: Path, reference_
     replay = orjson.loads((out / "replay.json").read_bytes())
     assert replay["workers"] == 2 and replay["target"]["base_url"] == base
     c = replay["counts"]
-    assert c["generated"] == c["accepted"] + c["failed"] + c["unsent"]
-    assert c["accepted"] == c["generated"]
+    assert c["generated"] == c["accepted"] + c["failed"] + c["unsent"] + c["prevented"]
+    assert c["accepted"] + c["prevented"] == c["generated"]
     assert replay["platform"]["port"] == port
     assert len(lines(out / "actions.jsonl")) > 0
 

@@ -180,7 +180,7 @@ def check_run(drill: Drill, partial: bool, reason: str | None = None) -> dict:
     results = orjson.loads((out / "results.json").read_bytes())
     report = (out / "report.html").read_text()
     c = replay["counts"]
-    assert c["generated"] == c["accepted"] + c["failed"] + c["unsent"]
+    assert c["generated"] == c["accepted"] + c["failed"] + c["unsent"] + c["prevented"]
     assert c["sent"] == c["accepted"] + c["failed"]
     assert sum(replay["status_codes"].values()) == c["sent"]
     assert c["generated"] == len(lines(out / "events.jsonl"))

@@ -17,7 +17,6 @@ only the few per-row edits (typos, abbreviations, leetspeak) run a Python loop.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from string import Formatter

@@ -70,7 +70,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     progress = StderrProgress("simulating")
-    result = simulate(scenario, seed=args.seed, progress=progress)
+    result = simulate(scenario, seed=args.seed, progress=progress,
+                      reactions=not args.no_reactions)
     progress.close()
     staffing = plan(scenario, seed=result.seed, replications=1, first=result)
     write_run(args.output, result, staffing)
@@ -213,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="run folder to write")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--no-reactions", action="store_true",
+                   help="the open coupling: the storm does not react to the team's answers "
+                        "(only abandoned journey complaints post again)")
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("staff", help="staffing plan per tier and interval")

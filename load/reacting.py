@@ -29,7 +29,8 @@ from load.profile import CompiledProfile, RenderedRequest
 from load.recorder import STATUS_PREVENTED, SendLog, build_histograms
 from load.schedule import Plan
 from simulator.events import read_jsonl
-from simulator.reactions import Change, ReactionEngine, write_reactions_json
+from simulator.reactions import Change, ReactionEngine
+from simulator.reactions_io import annotate_events, write_reactions_json
 
 __all__ = ["POLL_S", "DrillReactions", "ReactionSink"]
 
@@ -157,39 +158,13 @@ class DrillReactions:
         ids = {p.event["id"] for p in added}
         matched = _actions_on(self.actions_path, ids)
         platform_stats["unmatched"] = max(0, int(platform_stats.get("unmatched", 0)) - matched)
-        self._rewrite_events(prevented.tolist(), silence, old.status)
+        annotate_events(self.events_path, engine, prevented.tolist(), silence)
         summary = engine.summary()
         summary.update(prevented=len(prevented), cancel_too_late=len(late),
                        silence_follow_ups=len([j for j in silence
                                                if old.status[j] != STATUS_PREVENTED]))
         write_reactions_json(self.events_path.parent, summary, enabled=True)
         return new_plan
-
-    def _rewrite_events(self, prevented: list[int], silence: list[int],
-                        status: np.ndarray) -> None:
-        engine = self.engine
-        n = engine.n_scripted
-        lines = self.events_path.read_bytes().split(b"\n")
-        if lines and not lines[-1]:
-            lines.pop()
-        scripted, injected = lines[:n], lines[n:]
-        edits: dict[int, dict[str, Any]] = {}
-        for k in prevented:
-            if k < n:
-                edits[k] = {"prevented_by": engine.prevented_by.get(k)}
-        for j in silence:
-            if status[j] != STATUS_PREVENTED:
-                edits.setdefault(j, {})["cause"] = engine.cause[j]
-        for k, extra in edits.items():
-            scripted[k] = orjson.dumps({**orjson.loads(scripted[k]), **extra})
-        out = scripted
-        for post in engine.added:
-            event = dict(post.event)
-            if status[post.index] == STATUS_PREVENTED:
-                event["prevented_by"] = engine.prevented_by.get(post.index)
-            out.append(orjson.dumps(event))
-        out += injected
-        self.events_path.write_bytes(b"\n".join(out) + b"\n")
 
 
 def _actions_on(path: Path, ids: set[str]) -> int:

@@ -26,11 +26,9 @@ New posts are numbered after the scripted ones (``ev-<n>``) in the order they ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from simulator.audience import customer_id
 from simulator.events import EventTable, event_id
@@ -47,7 +45,7 @@ from simulator.vocab import (
     SEGMENTS,
 )
 
-__all__ = ["Change", "NewPost", "ReactionEngine", "effective_reactions", "write_reactions_json"]
+__all__ = ["Change", "NewPost", "ReactionEngine", "effective_reactions"]
 
 ANSWERS = frozenset({"reply", "message"})
 CLOSING = frozenset({"close", "ignore"})
@@ -372,11 +370,3 @@ class ReactionEngine:
                                           if c.get("action") == "silence"),
                 **self.counts}
 
-
-def write_reactions_json(run_dir: Path, summary: dict[str, Any], enabled: bool) -> None:
-    """``reactions.json``: whether reactions ran and the engine's counts (docs/results.md).
-
-    Written by a drill (``load.reacting``) and by ``simulate``; ``reports`` reads it.
-    """
-    data = {"enabled": enabled, **summary}
-    (Path(run_dir) / "reactions.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))

@@ -1,10 +1,12 @@
 """Crowd and care team in one SimPy environment; the ``simulate`` and ``staff`` back ends.
 
-``simulate(scenario, seed)`` runs the storm generator (``simulator.crowd.Crowd``, with
-``auto_journeys=False``) and the team (``simulator.team.TeamModel``) together: every post
-reaches the team the moment it is emitted, and a customer who abandons the queue gets a
-``follow_up`` post from the crowd (next channel, angrier) when they are on a journey, so a
-slow team makes the storm bigger. ``write_run`` writes the run folder's ``events.jsonl``,
+``simulate(scenario, seed)`` couples the storm and the team through the reaction engine
+(``simulator.closed_loop``, the model a drill uses): the team's answers prevent posts, its
+silence lets journey follow-ups happen, its wrong answers bring backlash, so demand depends
+on staffing. With ``reactions=False`` it runs the older open coupling: the storm generator
+(``simulator.crowd.Crowd``, with ``auto_journeys=False``) and the team together, every post
+reaching the team the moment it is emitted, and a customer who abandons the queue gets a
+``follow_up`` post from the crowd (next channel, angrier) when they are on a journey. ``write_run`` writes the run folder's ``events.jsonl``,
 ``actions.jsonl`` and ``team.json`` (docs/architecture.md); ``plan`` builds the staffing
 plan from several replications (seed, seed+1, ...).
 """
@@ -21,8 +23,10 @@ import numpy as np
 import orjson
 import simpy
 
+from simulator.closed_loop import ClosedLoop, run_closed_loop
 from simulator.crowd import Crowd, report_progress
 from simulator.events import EventTable, event_id, write_jsonl
+from simulator.reactions_io import annotate_events, write_reactions_json
 from simulator.scenario import Scenario
 from simulator.staffing import DEFAULT_INTERVAL_S, StaffingPlan, staffing_plan
 from simulator.team import NOISE_PRIORITY, TeamModel, TeamRun
@@ -50,6 +54,7 @@ class SimResult:
     abandoned: int
     reposts: int
     sim_events: int = 0  # SimPy events scheduled (for bench/simulate.py's ratio)
+    loop: ClosedLoop | None = None  # the reaction engine's run (reactions on)
 
 
 def simulate(
@@ -58,11 +63,17 @@ def simulate(
     volume: float = 1.0,
     record_actions: bool = True,
     progress: ProgressFn | None = None,
+    reactions: bool = True,
 ) -> SimResult:
     """Run crowd and team for the scenario's duration (the same seed gives the same run)."""
     seed = scenario.seed if seed is None else seed
     rng = np.random.default_rng(seed)
     crowd_rng, team_rng = rng.spawn(2)
+    if reactions:
+        loop = run_closed_loop(scenario, seed, team_rng, volume, record_actions, progress)
+        abandoned = int(np.isfinite(np.asarray(loop.team.v_abandon, dtype=float)).sum())
+        silence = loop.engine.summary()["silence_follow_ups"]
+        return SimResult(scenario, seed, loop.table, loop.team, abandoned, silence, loop=loop)
     env = simpy.Environment()
     counts = {"abandoned": 0, "reposts": 0}
     crowd: Crowd | None = None
@@ -184,6 +195,13 @@ def write_run(run_dir: Path, result: SimResult, staffing: StaffingPlan) -> None:
     """Write events.jsonl, actions.jsonl and team.json into ``run_dir`` (created)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     write_jsonl(result.events, run_dir / "events.jsonl")
+    if result.loop is not None:
+        engine = result.loop.engine
+        silence = [j for j, c in engine.cause.items() if c.get("action") == "silence"]
+        annotate_events(run_dir / "events.jsonl", engine, engine.prevented_by, silence)
+        write_reactions_json(run_dir, {**engine.summary(),
+                                       "prevented_rows": sorted(engine.prevented_by)},
+                             enabled=True)
     write_actions(result.team, run_dir / "actions.jsonl")
     data = team_json(result, staffing)
     (run_dir / "team.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))

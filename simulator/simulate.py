@@ -6,9 +6,10 @@ silence lets journey follow-ups happen, its wrong answers bring backlash, so dem
 on staffing. With ``reactions=False`` it runs the older open coupling: the storm generator
 (``simulator.crowd.Crowd``, with ``auto_journeys=False``) and the team together, every post
 reaching the team the moment it is emitted, and a customer who abandons the queue gets a
-``follow_up`` post from the crowd (next channel, angrier) when they are on a journey. ``write_run`` writes the run folder's ``events.jsonl``,
-``actions.jsonl`` and ``team.json`` (docs/architecture.md); ``plan`` builds the staffing
-plan from several replications (seed, seed+1, ...).
+``follow_up`` post from the crowd (next channel, angrier) when they are on a journey.
+``write_run`` writes the run folder's ``events.jsonl``, ``actions.jsonl``, ``team.json`` and,
+with reactions, ``reactions.json`` (docs/architecture.md); ``plan`` builds the staffing plan
+from several replications (seed, seed+1, ...).
 """
 
 from __future__ import annotations

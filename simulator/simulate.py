@@ -160,7 +160,7 @@ def team_json(result: SimResult, staffing: StaffingPlan) -> dict[str, Any]:
         "shortfall_windows": [vars(w) for w in staffing.shortfalls],
         "abandoned": result.abandoned,
         "reposts_from_abandonment": result.reposts,
-        "posts": len(result.events),
+        "posts": result.loop.delivered if result.loop is not None else len(result.events),
     }
 
 

@@ -41,13 +41,14 @@ def test_simulate_writes_the_run_folder(tmp_path: Path, capsys) -> None:  # type
     assert set(actions[0]) == {"event_id", "action", "route", "tier", "priority", "agent",
                                "text", "at"}
     triaged = {a["event_id"] for a in actions if a["action"] == "triage"}
-    assert triaged == ids  # the team sees every post
+    prevented = {e["id"] for e in events if "prevented_by" in e}
+    assert prevented and triaged == ids - prevented  # the team sees every post that happened
     team = json.loads((out / "team.json").read_text())
     assert {t["name"] for t in team["tiers"]} == {"frontline", "specialists", "legal-security"}
     for tier in team["tiers"]:
         assert 0.0 <= tier["service_level"] <= 1.0 and 0.0 <= tier["occupancy"] <= 1.0
         assert tier["intervals"][0]["required_sim"] >= 1
-    assert team["posts"] == len(events)
+    assert team["posts"] == len(events) - len(prevented)
     results = json.loads((out / "results.json").read_text())
     assert results["mode"] == "simulate"
     assert "shortfall" in capsys.readouterr().out  # 3 frontline agents cannot cope

@@ -150,7 +150,7 @@ def test_a_stack_that_answers_everything_at_once_thins_the_storm(tmp_path: Path,
     # answer of an ancestor made before it was due with probability `damp` (independent
     # draws), so its survival chance is damp^m; kept ~ sum of those chances.
     keep = load_scenario(SMOKE).reactions.in_time.damp  # type: ignore[union-attr]
-    answered = {}
+    answered: dict[str, float] = {}
     for a in lines(out / "actions.jsonl"):
         answered.setdefault(a["event_id"], a["at"])
     by_id = {e["id"]: e for e in events[:results["counts"]["scripted"]]}
@@ -160,7 +160,7 @@ def test_a_stack_that_answers_everything_at_once_thins_the_storm(tmp_path: Path,
         parent = by_id.get(e["parent"] or "")
         if parent is None or "prevented_by" in parent:
             continue
-        m, a = 0, parent
+        m, a = 0, parent  # type: dict[str, Any] | None
         while a is not None:
             if a["id"] in answered and answered[a["id"]] < e["t"]:
                 m += 1

@@ -151,20 +151,20 @@ def test_a_stack_that_answers_everything_at_once_thins_the_storm(tmp_path: Path,
     # draws), so its survival chance is damp^m; kept ~ sum of those chances.
     keep = load_scenario(SMOKE).reactions.in_time.damp  # type: ignore[union-attr]
     answered: dict[str, float] = {}
-    for a in lines(out / "actions.jsonl"):
-        answered.setdefault(a["event_id"], a["at"])
+    for action in lines(out / "actions.jsonl"):
+        answered.setdefault(action["event_id"], action["at"])
     by_id = {e["id"]: e for e in events[:results["counts"]["scripted"]]}
     expected = variance = 0.0
     kept = candidates = 0
     for e in by_id.values():
-        parent = by_id.get(e["parent"] or "")
+        parent: dict[str, Any] | None = by_id.get(e["parent"] or "")
         if parent is None or "prevented_by" in parent:
             continue
-        m, a = 0, parent  # type: dict[str, Any] | None
-        while a is not None:
-            if a["id"] in answered and answered[a["id"]] < e["t"]:
+        m, up = 0, parent
+        while up is not None:
+            if up["id"] in answered and answered[up["id"]] < e["t"]:
                 m += 1
-            a = by_id.get(a["parent"] or "")
+            up = by_id.get(up["parent"] or "")
         p = keep**m
         expected, variance = expected + p, variance + p * (1 - p)
         kept += "prevented_by" not in e

@@ -160,7 +160,7 @@ def test_a_stack_that_answers_everything_at_once_thins_the_storm(tmp_path: Path,
         parent: dict[str, Any] | None = by_id.get(e["parent"] or "")
         if parent is None or "prevented_by" in parent:
             continue
-        m, up = 0, parent
+        m, up = 0, parent  # type: int, dict[str, Any] | None
         while up is not None:
             if up["id"] in answered and answered[up["id"]] < e["t"]:
                 m += 1

@@ -9,9 +9,15 @@ a free loopback port, answering every request 202, then measures in ONE run:
   3. our replay at half of (2)'s rate for ``--seconds``: schedule lag p50/p99/max;
   4. two local workers (master + 2 processes) at 8,868 events/s for ``--seconds``: achieved
      rate, accepted share, lag p99.
-Targets (DESIGN.md section 12): ratio >= 0.9; lag p99 <= 10 ms; two workers hold 8,868/s.
+  5. closed-loop drills (issue 12): the replay overdriven with the reaction engine wired in
+     (following actions.jsonl, cancels and additions in the sender) against the same
+     replay with ``--no-reactions``, on a generated storm (payment-outage scaled to
+     ``--events``), alternating; and the engine's own rate (timely replies fed offline).
+Targets (DESIGN.md section 12): ratio >= 0.9; lag p99 <= 10 ms; two workers hold 8,868/s;
+reactions on within 10% of off in events/s and CPU per event.
 
 Usage: .venv/bin/python bench/replay.py [--seconds 5] [--users 50] [--events 30000]
+       [--only-reactions]
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 from statistics import median
+from typing import Any
 
 import gevent  # noqa: F401  (load/ imports Locust, which patches on import; be explicit)
 import numpy as np
@@ -171,12 +178,17 @@ def platform_rate(tmp: Path, n: int, in_flight: int) -> dict:
 
 
 def replay_rate(url: str, n: int, rate: float, workers: int = 0,
-                max_in_flight: int = MAX_IN_FLIGHT, profile_path: Path | None = None) -> dict:
+                max_in_flight: int = MAX_IN_FLIGHT, profile_path: Path | None = None,
+                storm: list[dict] | None = None, reactions: Any = None) -> dict:
     profile = load_profile(profile_path or ROOT / "targets" / "reference.yaml", url)
-    plan = build_plan(events(n, rate), profile, 1.0)
+    plan = build_plan(storm if storm is not None else events(n, rate), profile,
+                      1.0 if storm is None else rate)
+    n = len(plan)
+    if reactions is not None:
+        reactions.attach(profile)
     cpu0, kids0, busy0 = time.process_time(), children_cpu_s(), machine_busy()
     out = run_replay(plan, Target(profile.base_url, profile.accept), workers=workers,
-                     max_in_flight=max_in_flight)
+                     max_in_flight=max_in_flight, reactions=reactions)
     cpu = time.process_time() - cpu0
     kids = children_cpu_s() - kids0
     busy1 = machine_busy()
@@ -194,6 +206,50 @@ def replay_rate(url: str, n: int, rate: float, workers: int = 0,
             "lag": lag, "ingest": histogram_summary(out.histograms["ingest_ms"])}
 
 
+def reactions_overhead(url: str, tmp: Path, n: int, users: int, rounds: int) -> None:
+    """Part 5: the replay overdriven with and without the reaction engine, alternating."""
+    from load.reacting import DrillReactions
+    from load.schedule import read_events
+    from simulator.crowd import generate
+    from simulator.events import event_id, write_jsonl
+    from simulator.reactions import ReactionEngine
+    from simulator.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "payment-outage.yaml")
+    table = generate(scenario, volume=n / 3200)
+    path = tmp / "storm.jsonl"
+    write_jsonl(table, path)
+    storm = read_events(path)
+    speed = 1e9  # every post due at once
+    offs, ons = [], []
+    for _ in range(rounds):
+        offs.append(replay_rate(url, 0, speed, max_in_flight=users, storm=storm))
+        actions = tmp / "actions.jsonl"
+        actions.write_bytes(b"")
+        wired = DrillReactions(scenario, path, actions, speed)
+        ons.append(replay_rate(url, 0, speed, max_in_flight=users, storm=storm,
+                               reactions=wired))
+    off, on = median(o["rate"] for o in offs), median(o["rate"] for o in ons)
+    cpu_off, cpu_on = median(o["cpu_us"] for o in offs), median(o["cpu_us"] for o in ons)
+    print(f"reactions ({len(storm):,}-post payment-outage storm, all due at once, {users} in "
+          f"flight): off {_rates(offs)} events/s, on {_rates(ons)}; median on/off "
+          f"{on / off:.2f}; CPU per event off {cpu_off:.0f} us, on {cpu_on:.0f} us, on/off "
+          f"{cpu_on / cpu_off:.2f} (target within 10%: "
+          f"{'met' if on / off >= 0.9 and cpu_on / cpu_off <= 1.1 else 'NOT met'})",
+          flush=True)
+    engine = ReactionEngine(scenario, table)
+    need = np.flatnonzero(table.respond).tolist()
+    t = table.t
+    start = time.process_time()
+    for i in need:
+        engine.on_action(event_id(i), "reply", float(t[i]) + 60.0)
+    cpu = time.process_time() - start
+    s = engine.summary()
+    print(f"reaction engine: {len(need) / cpu:,.0f} timely replies/s on one core "
+          f"({s['prevented']:,} posts prevented, {s['reactions']:,} answer-backs rendered; "
+          f"{cpu / len(need) * 1e6:.0f} us per reply)", flush=True)
+
+
 def _rates(items: list[dict]) -> str:
     return ", ".join(f"{i['rate']:,.0f}" for i in items)
 
@@ -204,10 +260,15 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--events", type=int, default=30000)
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--only-reactions", action="store_true",
+                        help="run only part 5 (reactions on vs off)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmpdir:
         sink, url = start_sink(Path(tmpdir))
         try:
+            if args.only_reactions:
+                reactions_overhead(url, Path(tmpdir), args.events, args.users, args.rounds)
+                return 0
             # Alternate the two, ROUNDS times, and quote medians: the machine is shared.
             bares, overs = [], []
             for _ in range(args.rounds):
@@ -260,6 +321,7 @@ def main() -> int:
                   f"({plat['accepted']:,} of {args.events:,} accepted, {plat['stored']:,} in "
                   f"actions.jsonl); its own CPU {plat['server_cpu_us']:.0f} us per action, "
                   f"about {1e6 / plat['server_cpu_us']:,.0f} actions/s per core", flush=True)
+            reactions_overhead(url, Path(tmpdir), args.events, args.users, args.rounds)
         finally:
             sink.terminate()
             sink.wait()

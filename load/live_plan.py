@@ -75,7 +75,7 @@ class ExercisePlan:
 
 
 def _fail(where: str, message: str) -> InputError:
-    return InputError(f"{where}: {message}")
+    return InputError(f"{where} {message}")
 
 
 def _names(raw: Any, vocab: tuple[str, ...], where: str) -> list[str]:
@@ -119,7 +119,7 @@ def _inject(raw: Any, where: str, duration_s: float) -> PlannedInject:
     try:
         spec = injection_from_json(body)
     except InputError as err:
-        raise _fail(f"{where}.post", str(err).removeprefix("inject: ")) from err
+        raise InputError(f"{where}.post.{str(err).removeprefix('inject: ')}") from err
     count = raw.get("count")
     if count is not None:
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -134,11 +134,14 @@ def load_plan(path: Path, duration_s: float) -> ExercisePlan:
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as err:
-        raise _fail(f"--plan {name}", f"must be a readable file, got {err.strerror}") from err
+        raise _fail(f"--plan: {name}: file",
+                    f"must be a readable file, got {err.strerror}") from err
     except yaml.YAMLError as err:
-        raise _fail(name, f"must be valid YAML, got {str(err).splitlines()[0]}") from err
+        raise _fail(f"{name}: file",
+                    f"must be valid YAML, got {str(err).splitlines()[0]}") from err
     if not isinstance(raw, dict):
-        raise _fail(name, f"must be a mapping with plan and injects, got {type(raw).__name__}")
+        raise _fail(f"{name}: top level",
+                    f"must be a mapping with plan and injects, got {type(raw).__name__}")
     unknown = set(raw) - PLAN_KEYS
     if unknown:
         raise _fail(f"{name}: {sorted(unknown)[0]}",

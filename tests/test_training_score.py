@@ -12,6 +12,7 @@ import orjson
 import pytest
 import yaml
 
+from load.live import request_debrief
 from load.live_plan import load_plan, plan_yaml
 from reports.debrief_chart import hold_spans, place_labels
 from reports.results import build_results
@@ -81,9 +82,13 @@ def test_trainees_are_scored_on_their_own_decisions_and_triage_on_its_own(
 
 
 def test_a_bot_that_names_its_agents_gets_no_debrief(tmp_path: Path) -> None:
-    results = build_results(_training_run(tmp_path, live=False), tiny_scenario(), "simulate", [])
+    run = _training_run(tmp_path, live=False)
+    results = build_results(run, tiny_scenario(), "simulate", [])
     assert results["debrief"] is None
     assert {a["agent"] for a in results["agents"]} >= {"Ana", "Ben"}  # still scored as agents
+    request_debrief(run)  # drill --debrief: asked for
+    asked = build_results(run, tiny_scenario(), "simulate", [])["debrief"]
+    assert asked is not None and asked["live"] is False and len(asked["trainees"]) == 2
 
 
 def _plan(tmp_path: Path, data: Any) -> Path:

@@ -165,6 +165,8 @@ def test_two_trainees_are_scored_on_their_own_decisions(tmp_path: Path) -> None:
                 expect(lead.locator("#message")).to_contain_text("ev-live-0005")
                 expect(lead.locator("#inj-text")).to_have_value("")
                 expect(lead.locator("#agents")).to_contain_text("Trainee Ben", timeout=10_000)
+                saved = lead.request.get(facilitator + "api/plan").text()  # "Save as plan"
+                assert "misroutes-and-a-journey" in saved and "is the app down again?" in saved
                 _shot(lead, shots, "facilitator.png")
 
                 lead.click("#end")

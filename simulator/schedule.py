@@ -35,6 +35,7 @@ from simulator.scenario import Scenario
 from simulator.shiftplan import InfeasiblePlan, ShiftPlan, interval_bounds, on_duty, solve_shifts
 from simulator.simulate import plan, simulate
 from simulator.staffing import DEFAULT_INTERVAL_S, clock, staffing_plan
+from simulator.units import format_duration, parse_duration
 
 __all__ = [
     "DEFAULT_STEP_S",
@@ -44,6 +45,7 @@ __all__ = [
     "ScheduleOptions",
     "TierSchedule",
     "default_lengths",
+    "parse_options",
     "schedule",
 ]
 
@@ -53,9 +55,9 @@ DEFAULT_STEP_S = 1800.0
 
 
 def default_lengths(duration_s: float) -> tuple[float, ...]:
-    """4h, 6h and 8h where they fit the scenario; else a quarter, half and all of it."""
+    """4h, 6h and 8h where they fit the scenario; else half of it and all of it."""
     fit = tuple(x for x in DEFAULT_LENGTHS_S if x <= duration_s)
-    return fit or (duration_s / 4, duration_s / 2, duration_s)
+    return fit or (duration_s / 2, duration_s)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,43 @@ class Schedule:
 
     def clock(self, seconds: float) -> str:
         return clock(seconds, self.start)
+
+
+def parse_options(
+    scenario: Scenario,
+    lengths: str | None,
+    step: str | None,
+    max_agents: int | None,
+    interval_s: float,
+    replications: int,
+    seed: int | None,
+) -> ScheduleOptions:
+    """Options from the command line's text; InputError (one line) for bad values."""
+    if lengths is None:
+        lengths_s = default_lengths(scenario.duration)
+    else:
+        parts = [p.strip() for p in lengths.split(",")]
+        try:
+            lengths_s = tuple(parse_duration(p) for p in parts)
+        except ValueError as err:
+            raise InputError(f"--shift-lengths: must be a comma-separated list of {err}") from err
+        if not parts or any(x <= 0 for x in lengths_s):
+            raise InputError(f"--shift-lengths: must be durations > 0 like 4h,6h,8h, "
+                             f"got {lengths!r}")
+        longest = max(lengths_s)
+        if longest > scenario.duration:
+            raise InputError(
+                f"--shift-lengths: must be at most the scenario's duration "
+                f"({format_duration(scenario.duration)}), got {format_duration(longest)}")
+    try:
+        step_s = DEFAULT_STEP_S if step is None else parse_duration(step)
+    except ValueError as err:
+        raise InputError(f"--start-step: must be {err}") from err
+    if step_s <= 0:
+        raise InputError(f"--start-step: must be a duration > 0 like 30m, got {step!r}")
+    if max_agents is not None and max_agents < 1:
+        raise InputError(f"--max-agents: must be an integer >= 1, got {max_agents}")
+    return ScheduleOptions(tuple(lengths_s), step_s, max_agents, interval_s, replications, seed)
 
 
 def _solve(name: str, required: list[int], scenario: Scenario, options: ScheduleOptions,

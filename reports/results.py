@@ -22,6 +22,7 @@ from reports.latency import ingest_latency, response_latency
 from reports.outcomes import compute_outcomes
 from reports.roster import roster_of
 from reports.runfolder import RunData, load_run
+from reports.schedule import recommended_plan
 from reports.sentiment import sentiment_metrics
 from reports.staffing import DEFAULT_INTERVAL_S, staffing_metrics
 from reports.storm import storm_metrics
@@ -111,6 +112,7 @@ def compute(
             "argv0": Path(sys.argv[0]).name,
         },
     }
+    results["staffing"]["schedule"] = recommended_plan(results["staffing"], roster)
     slo = _slo_dict(scenario)
     results["slo"] = slo
     results["gates"] = evaluate(slo_gates(slo, mode), results)

@@ -32,32 +32,30 @@ from datetime import datetime
 from simulator.errors import InputError
 from simulator.planverify import ClassService, interval_service, planned_team, sla_classes
 from simulator.scenario import Scenario
-from simulator.shiftplan import InfeasiblePlan, ShiftPlan, interval_bounds, on_duty, solve_shifts
+from simulator.shiftplan import (
+    DEFAULT_STEP_S,
+    InfeasiblePlan,
+    ShiftPlan,
+    default_lengths,
+    interval_bounds,
+    on_duty,
+    solve_shifts,
+)
 from simulator.simulate import plan, simulate
 from simulator.staffing import DEFAULT_INTERVAL_S, clock, staffing_plan
 from simulator.units import format_duration, parse_duration
 
 __all__ = [
-    "DEFAULT_STEP_S",
     "MAX_ROUNDS",
     "Round",
     "Schedule",
     "ScheduleOptions",
     "TierSchedule",
-    "default_lengths",
     "parse_options",
     "schedule",
 ]
 
 MAX_ROUNDS = 6  # solve + verify rounds; each costs ``replications`` coupled runs
-DEFAULT_LENGTHS_S = (4 * 3600.0, 6 * 3600.0, 8 * 3600.0)
-DEFAULT_STEP_S = 1800.0
-
-
-def default_lengths(duration_s: float) -> tuple[float, ...]:
-    """4h, 6h and 8h where they fit the scenario; else half of it and all of it."""
-    fit = tuple(x for x in DEFAULT_LENGTHS_S if x <= duration_s)
-    return fit or (duration_s / 2, duration_s)
 
 
 @dataclass(frozen=True)

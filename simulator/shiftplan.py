@@ -30,11 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "DEFAULT_STEP_S",
     "ShiftPlan",
     "ShiftSpec",
     "candidate_shifts",
     "InfeasiblePlan",
     "covers",
+    "default_lengths",
     "interval_bounds",
     "on_duty",
     "segments",
@@ -43,6 +45,8 @@ __all__ = [
 
 EPS = 1e-6  # seconds: shift and interval edges closer than this coincide
 TIME_LIMIT_S = 30.0  # per solve; a plan stopped by it says so (``optimal`` False, its gap)
+DEFAULT_LENGTHS_S = (4 * 3600.0, 6 * 3600.0, 8 * 3600.0)
+DEFAULT_STEP_S = 1800.0
 
 
 class InfeasiblePlan(ValueError):
@@ -75,6 +79,12 @@ class ShiftPlan:
     @property
     def agent_hours(self) -> float:
         return self.agent_seconds / 3600.0
+
+
+def default_lengths(duration_s: float) -> tuple[float, ...]:
+    """4h, 6h and 8h where they fit the scenario; else half of it and all of it."""
+    fit = tuple(x for x in DEFAULT_LENGTHS_S if x <= duration_s)
+    return fit or (duration_s / 2, duration_s)
 
 
 def candidate_shifts(duration_s: float, lengths: Sequence[float], step_s: float) -> list[

@@ -71,7 +71,7 @@ def test_pasted_block_validates_and_runs_the_planned_team(
     runs = [simulate(scenario, planned.seed + r, record_actions=False).team for r in range(REPS)]
     interval = planned.options.interval_s
     mids = (np.arange(len(planned.tiers[0].on_duty)) + 0.5) * interval
-    for k, tier in enumerate(runs[0].tiers):
+    for tier in runs[0].tiers:
         mine = next(t for t in planned.tiers if t.name == tier.name)
         assert tier.agents_at(mids).tolist() == list(mine.on_duty)
     # the pasted scenario's runs are the verification's runs: same service level per interval

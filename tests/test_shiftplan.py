@@ -23,7 +23,8 @@ def _coverage(shifts: tuple[ShiftSpec, ...], n: int, interval: float, duration: 
     out = []
     for i in range(n):
         lo, hi = i * interval, min((i + 1) * interval, duration)
-        out.append(sum(s.agents for s in shifts if s.start_s <= lo and s.start_s + s.length_s >= hi))
+        out.append(sum(s.agents for s in shifts
+                       if s.start_s <= lo and s.start_s + s.length_s >= hi))
     return out
 
 

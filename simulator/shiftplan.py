@@ -236,9 +236,10 @@ def solve_shifts(
     ):
         raise RuntimeError(f"HiGHS found no plan: {h.modelStatusToString(status)}")
     counts = np.rint(values).astype(np.int64)
-    shifts = tuple(
-        ShiftSpec(s, n, int(c)) for (s, n), c in zip(cands, counts, strict=True) if c > 0
-    )
+    shifts = tuple(sorted(
+        (ShiftSpec(s, n, int(c)) for (s, n), c in zip(cands, counts, strict=True) if c > 0),
+        key=lambda x: (x.start_s, x.length_s),
+    ))
     return ShiftPlan(
         shifts=shifts,
         agent_seconds=float(sum(s.length_s * s.agents for s in shifts)),

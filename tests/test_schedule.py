@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
+from carestack.config import team_from_scenario
 from run_drill import main
 from simulator.planverify import interval_service, sla_classes
 from simulator.scenario import load_scenario
@@ -80,6 +81,10 @@ def test_pasted_block_validates_and_runs_the_planned_team(
         want = next(c for t in planned.tiers for c in t.service
                     if t.name == got.tier and c.sla_class == got.sla_class)
         assert got.hits == want.hits and got.counted == want.counted
+    # a drill's reference stack takes its agents from the same block
+    stack = {t.name: t.shifts for t in team_from_scenario(path)}
+    for tier in scenario.team.tiers:
+        assert stack[tier.name] == tuple((s.start, s.end, s.agents) for s in tier.shifts)
     # and `simulate` on it writes a run folder whose roster is the plan
     assert main(["simulate", str(path), "-o", str(tmp_path / "run")]) == 0
     team = json.loads((tmp_path / "run" / "team.json").read_text())

@@ -127,8 +127,8 @@ def _staff_schedule(args: argparse.Namespace, scenario: Scenario, interval: floa
     """``staff --schedule``: the shift plan, verified by simulation."""
     import orjson
 
-    from simulator.schedule import parse_options, schedule
-    from simulator.scheduleprint import schedule_json, schedule_table, shifts_yaml
+    from simulator.shiftprint import schedule_json, schedule_table, shifts_yaml
+    from simulator.shiftschedule import parse_options, schedule
 
     if args.csv is not None:
         raise InputError("staff: --csv writes the interval table, not a --schedule plan "

@@ -20,9 +20,9 @@ from reports.findings import findings
 from reports.gates import evaluate, slo_gates
 from reports.latency import ingest_latency, response_latency
 from reports.outcomes import compute_outcomes
+from reports.recommended_plan import recommended_plan
 from reports.roster import roster_of
 from reports.runfolder import RunData, load_run
-from reports.schedule import recommended_plan
 from reports.sentiment import sentiment_metrics
 from reports.staffing import DEFAULT_INTERVAL_S, staffing_metrics
 from reports.storm import storm_metrics

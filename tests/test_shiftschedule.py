@@ -13,8 +13,8 @@ from carestack.config import team_from_scenario
 from run_drill import main
 from simulator.planverify import interval_service, sla_classes
 from simulator.scenario import load_scenario
-from simulator.schedule import Schedule, ScheduleOptions, schedule
-from simulator.scheduleprint import shifts_yaml
+from simulator.shiftprint import shifts_yaml
+from simulator.shiftschedule import Schedule, ScheduleOptions, schedule
 from simulator.simulate import simulate
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

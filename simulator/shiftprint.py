@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.schedule import Schedule, TierSchedule
 from simulator.shiftplan import segments
+from simulator.shiftschedule import Schedule, TierSchedule
 from simulator.units import format_duration
 
 __all__ = ["schedule_json", "schedule_table", "shifts_yaml"]

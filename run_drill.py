@@ -133,6 +133,8 @@ def _staff_schedule(args: argparse.Namespace, scenario: Scenario, interval: floa
     if args.csv is not None:
         raise InputError("staff: --csv writes the interval table, not a --schedule plan "
                          "(use --json or --yaml)")
+    if args.yaml is not None and not args.yaml.parent.is_dir():
+        raise InputError(f"--yaml: must be a file in an existing folder, got {args.yaml}")
     options = parse_options(scenario, args.shift_lengths, args.start_step, args.max_agents,
                             interval, reps, args.seed)
     result = schedule(scenario, options)

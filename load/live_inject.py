@@ -106,7 +106,8 @@ def injection_from_json(data: Any) -> Injection:
                      channel=_choice(data.get("channel", "twitter"), CHANNELS, "channel"),
                      text=text, followers=followers,
                      segment=_choice(data.get("segment", "regular"), SEGMENTS, "segment"),
-                     handle=handle, customer_id=customer)
+                     handle=handle, customer_id=customer,
+                     title=f"{str(data.get('intent')).replace('_', ' ')} post")
 
 
 def _expected(policy: CompiledPolicy, spec: Injection, kind: str, incident: int,

@@ -32,14 +32,15 @@ def _act(eid: str, action: str, at: float, agent: str, route: str | None = None,
 def _training_run(tmp_path: Path, live: bool = True) -> Path:
     """Seven posts; triage misroutes two; Ana, Ben and a simulated agent act (see each line)."""
     intents = ["legal_threat", "complaint", "complaint", "complaint", "legal_threat",
-               "complaint", "complaint"]
-    times = [0.0, 10.0, 20.0, 30.0, 40.0, END_S - 10, 100.0]
+               "complaint", "complaint", "noise"]
+    times = [0.0, 10.0, 20.0, 30.0, 40.0, END_S - 10, 100.0, 50.0]
     events = [make_event(i, t, intent) for i, (t, intent) in enumerate(zip(times, intents,
                                                                           strict=True))]
     ids = [e["id"] for e in events]
-    triage = {0: ("care", 1, "p3"), 2: ("legal", 3, "p1"), 4: ("legal", 3, "p1")}
+    triage = {0: ("care", 1, "p3"), 2: ("legal", 3, "p1"), 4: ("legal", 3, "p1"),
+              7: ("care", 1, "p3")}  # the noise post: triage queues it anyway
     actions = [_act(ids[i], "triage", times[i] + 1, "triage",
-                    *triage.get(i, ("care", 1, "p3"))) for i in range(7)]
+                    *triage.get(i, ("care", 1, "p3"))) for i in range(8)]
     actions += [
         _act(ids[0], "escalate", 60, "Ana", "legal", 3, "p1"),  # rerouted right, then waits
         _act(ids[1], "reply", 100, "Ben", "care", 1, "p3"),
@@ -47,6 +48,7 @@ def _training_run(tmp_path: Path, live: bool = True) -> Path:
         _act(ids[2], "reply", 200, "Ana", "legal", 3, "p1"),  # triage's misroute, not Ana's
         _act(ids[2], "close", 210, "Ana", "legal", 3, "p1"),
         _act(ids[3], "close", 40, "Ben", "care", 1, "p3"),  # closed with no answer: wrong
+        _act(ids[7], "close", 60, "Ben", "care", 1, "p3"),  # needs no answer: closed right
         _act(ids[4], "reply", 2040, "a-01", "legal", 3, "p1"),  # late, but simulated
         _act(ids[4], "close", 2050, "a-01", "legal", 3, "p1"),
     ]
@@ -68,9 +70,9 @@ def test_trainees_are_scored_on_their_own_decisions_and_triage_on_its_own(
     assert (ana["routed"], ana["routed_right"], ana["critical_misses"]) == (1, 1, 0)
     assert (ana["private_due"], ana["private_met"], ana["sla_due"], ana["sla_met"]) == (1, 0, 1, 1)
     assert (ben["routed"], ben["private_due"], ben["private_met"]) == (0, 1, 1)
-    assert (ben["closed_no_action"], ben["closed_no_action_right"]) == (1, 0)
+    assert (ben["closed_no_action"], ben["closed_no_action_right"]) == (2, 1)
     t = d["triage"]
-    assert (t["posts"], t["route_right"], t["critical"], t["critical_reached"]) == (7, 5, 2, 1)
+    assert (t["posts"], t["route_right"], t["critical"], t["critical_reached"]) == (8, 5, 2, 1)
     assert (t["misrouted_needing_answer"], t["corrected_by_trainees"]) == (2, 1)
     assert d["simulated"] == {"agents": 1, "cases": 1, "responses": 1, "critical_misses": 0}
     # ev 0: p1, routed on by Ana and waiting past its deadline: 4 x (1 + 1800/1800) = 8;

@@ -3,8 +3,10 @@
 ``run_drill(options)`` is what ``run_drill.py drill`` calls. It writes the run folder
 (docs/architecture.md): ``events.jsonl`` first, then ``actions.jsonl`` live (the platform
 endpoint), and at the end ``replay.json``, ``sends.npz`` and the results via
-``reports.write_outputs``. Accounting never loses an event: generated = accepted + failed +
-unsent, also after Ctrl-C (the run is then marked partial). Returns the run folder.
+``reports.write_outputs``. By default the storm reacts to the stack (``load.reacting``;
+``DrillOptions.reactions`` False is ``--no-reactions``). Accounting never loses an event:
+generated = accepted + failed + unsent + prevented, also after Ctrl-C (the run is then marked
+partial). Returns the run folder.
 """
 
 from __future__ import annotations

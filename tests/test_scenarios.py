@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from run_drill import main
+from simulator.content_packs import INDUSTRIES
 from simulator.crowd import generate
 from simulator.scenario import load_scenario
 from simulator.summary import summarize
@@ -23,6 +24,7 @@ CRISES = {
     "data-breach-rumour",
     "product-launch",
     "ci-smoke",
+    "food-poisoning-rumour",
 }
 
 
@@ -57,6 +59,14 @@ def test_scenario_loads_and_generates(path: Path) -> None:
 def test_scenario_cites_its_source(path: Path) -> None:
     head = path.read_text().split("\nname:", 1)[0]
     assert head.startswith("#") and len(head.splitlines()) >= 2
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_scenario_names_its_industry(path: Path) -> None:
+    import yaml
+
+    assert yaml.safe_load(path.read_text())["brand"].get("industry") in INDUSTRIES
+    assert load_scenario(path).brand.industry != "generic"
 
 
 def test_payment_outage_drills_in_about_two_minutes_at_speed_60() -> None:

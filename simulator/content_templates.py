@@ -62,10 +62,10 @@ COMMON_CORES: dict[str, tuple[str, ...]] = {
         "10/10 customer experience: {topic}, then {mins} minutes of hold music.",
     ),
     "question": (
-        "does anyone know if this will be fixed today? {topic}",
+        "does anyone know if this will be fixed today? {topic}.",
         "can I still use the {p} while this is going on? ({topic})",
-        "will I get the {amt} back? {topic}",
-        "what should I do about {ref_kind} {ref}? {topic}",
+        "will I get the {amt} back? {topic}.",
+        "what should I do about {ref_kind} {ref}? {topic}.",
         "how long until the {p} works again? Tried {n} times.",
         "any update on this: {topic}?",
         "who do I talk to about {ref_kind} {ref}? It has been {mins} minutes.",

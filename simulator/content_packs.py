@@ -45,6 +45,7 @@ __all__ = [
     "check_placeholders",
     "content_problem",
     "load_pack",
+    "marker_pattern",
     "vocabulary",
 ]
 
@@ -182,6 +183,18 @@ def load_pack(industry: str) -> Pack:
     if problem:
         raise InputError(f"{source}: {problem}")
     return pack
+
+
+@cache
+def marker_pattern(industry: str) -> re.Pattern[str] | None:
+    """A regex finding any of the pack's marker words (whole words, any case; None if none).
+
+    Words inside handles (``@gatekeeper``) do not count: they name people, not the business.
+    """
+    words = load_pack(industry).markers
+    if not words:
+        return None
+    return re.compile(r"(?<![\w@])(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)
 
 
 def _with_common(

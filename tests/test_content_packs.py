@@ -3,7 +3,6 @@ stays inside its own business, and user changes are validated and applied."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 from run_drill import main
 from simulator.content import render_rows, render_texts
-from simulator.content_packs import INDUSTRIES, load_pack, vocabulary
+from simulator.content_packs import INDUSTRIES, load_pack, marker_pattern, vocabulary
 from simulator.content_templates import SLOTS
 from simulator.crowd import generate
 from simulator.errors import InputError
@@ -21,13 +20,6 @@ from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIVATE_CHANNELS
 
 REPEATS = 6  # rows per (intent, emotion, channel, incident or baseline)
 SHIPPED = {"airline", "bank", "telecom", "retail", "restaurant", "software", "gaming", "utility"}
-
-
-def _markers(industry: str) -> re.Pattern[str] | None:
-    words = load_pack(industry).markers
-    if not words:
-        return None
-    return re.compile(r"(?<![\w@])(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I)
 
 
 def _render_all(industry: str, seed: int) -> tuple[list[str], np.ndarray]:
@@ -71,13 +63,13 @@ def test_every_row_kind_renders_clean_text_inside_its_industry(industry: str) ->
         assert "{" not in text and "}" not in text, text
         assert "  " not in text, text
         assert text == text.strip(), text
-    others = [(o, _markers(o)) for o in INDUSTRIES if o != industry]
+    others = [(o, marker_pattern(o)) for o in INDUSTRIES if o != industry]
     for other, pattern in others:
         if pattern is None:
             continue
         leaks = [t for t in texts if pattern.search(t)]
         assert not leaks, f"{industry} text has {other} markers: {leaks[:3]}"
-    own = _markers(industry)
+    own = marker_pattern(industry)
     if own is not None:  # the pack's own words do show up
         assert np.mean([bool(own.search(t)) for t in texts]) > 0.1
 
@@ -108,7 +100,7 @@ def test_render_rows_gives_scenario_text_for_given_rows(tiny_scenario_data: dict
     assert all(t.splitlines()[-1] == "Ada" for t in texts)
     assert np.mean(["app login fails" in t for t in texts]) > 0.5
     assert not any(p.search(t) for t in texts for o in INDUSTRIES if o != "utility"
-                   for p in [_markers(o)] if p is not None)
+                   for p in [marker_pattern(o)] if p is not None)
 
 
 def test_content_replaces_and_adds(tiny_scenario_data: dict) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from run_drill import main
-from simulator.content_packs import INDUSTRIES
+from simulator.content_packs import INDUSTRIES, marker_pattern
 from simulator.crowd import generate
 from simulator.scenario import load_scenario
 from simulator.summary import summarize
@@ -53,6 +53,12 @@ def test_scenario_loads_and_generates(path: Path) -> None:
     # each incident shows up
     for i, inc in enumerate(sc.incidents):
         assert (table.incident == i).sum() > 0, inc.id
+    # the text is about this business: no other industry's marker words
+    for other in INDUSTRIES:
+        pattern = marker_pattern(other)
+        if other != sc.brand.industry and pattern is not None:
+            leaks = [t for t in table.text if pattern.search(t)]
+            assert not leaks, f"{other} words in {sc.brand.industry} text: {leaks[:2]}"
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)

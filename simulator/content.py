@@ -133,6 +133,7 @@ class _Pools:
         # hashtag pools: one per incident (its tags or the brand's), then the baseline's
         self.tags = FlatPool([list(t or brand_tags) for t in incident_tags] + [list(brand_tags)])
         # abbreviations can only apply to a short post with one of these fragments in it
+        self.uses_ref = {"core": _uses(self.cores, {"ref"}), "extra": _uses(self.extras, {"ref"})}
         wordy = {k for k, v in self.words.items() if _abbreviable(v.tolist())[:-1].any()}
         self.abbreviable = {
             "core": _abbreviable([text for text, _ in self.cores.compiled])
@@ -331,7 +332,13 @@ def _render_own(
         | abbr["topic"][topic]
         | abbr["product"][r[:, 1] % len(pools.products)]
     )
-    with_extra = np.flatnonzero((r[:, 8] % 3 != 0) & ~short & (pools.extras.length[it] > 0))
+    # an extra sentence on long posts, never a second mention of the same reference
+    repeats_ref = (
+        pools.uses_ref["core"][core_tid] & pools.uses_ref["extra"][pools.extras.index(it, r[:, 8])]
+    )
+    with_extra = np.flatnonzero(
+        (r[:, 8] % 3 != 0) & ~short & (pools.extras.length[it] > 0) & ~repeats_ref
+    )
     extra = np.full(m, "", dtype=object)
     if with_extra.size:
         extra[with_extra] = " " + format_groups(pools.extras, it, r[:, 8], fields, with_extra)

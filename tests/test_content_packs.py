@@ -3,6 +3,7 @@ stays inside its own business, and user changes are validated and applied."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from simulator.scenario import Scenario, parse_scenario
 from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIVATE_CHANNELS
 
 REPEATS = 6  # rows per (intent, emotion, channel, incident or baseline)
+REPEATED_REF = re.compile(r"\b([0-9A-F]{6})\b.*\b\1\b", re.S)
 SHIPPED = {"airline", "bank", "telecom", "retail", "restaurant", "software", "gaming", "utility"}
 
 
@@ -63,6 +65,7 @@ def test_every_row_kind_renders_clean_text_inside_its_industry(industry: str) ->
         assert "{" not in text and "}" not in text, text
         assert "  " not in text, text
         assert text == text.strip(), text
+        assert not REPEATED_REF.search(text), text  # an extra never repeats the reference
     others = [(o, marker_pattern(o)) for o in INDUSTRIES if o != industry]
     for other, pattern in others:
         if pattern is None:

@@ -58,7 +58,7 @@ COMMON_CORES: dict[str, tuple[str, ...]] = {
         "how hard can it be? {topic} since {day}.",
         "great, {topic}. love that for me.",
         "oh fantastic, {topic} again. thanks so much {b}, really.",
-        "the {staff} at the {city} {site} were lovely, but {topic} and nobody can tell me why.",
+        "the {staff} at the {city} {site}: lovely. but {topic} and nobody can tell me why.",
         "10/10 customer experience: {topic}, then {mins} minutes of hold music.",
     ),
     "question": (

@@ -45,6 +45,7 @@ __all__ = [
     "check_placeholders",
     "content_problem",
     "load_pack",
+    "read_pack",
     "marker_pattern",
     "vocabulary",
 ]
@@ -170,16 +171,20 @@ def load_pack(industry: str) -> Pack:
     """The validated pack of ``industry``; ``InputError`` (one line) if it is unknown or bad."""
     if industry not in INDUSTRIES:
         raise InputError(f"brand.industry must be one of {', '.join(INDUSTRIES)}, got {industry!r}")
-    path = PACK_DIR / f"{industry}.yaml"
-    source = f"simulator/packs/{path.name}"
+    return read_pack(PACK_DIR / f"{industry}.yaml", f"simulator/packs/{industry}.yaml")
+
+
+def read_pack(path: Path, source: str) -> Pack:
+    """Read and validate one pack file ``<industry>.yaml``; ``source`` names it in errors."""
     try:
         pack = Pack.model_validate(read_yaml_mapping(path))
     except ValidationError as err:
         raise InputError(format_validation_error(err, source)) from err
-    if pack.industry != industry:
-        raise InputError(f"{source}: industry must be {industry!r}, got {pack.industry!r}")
-    cores, extras, tails = _with_common(pack)
-    problem = check_placeholders(cores, extras, tails, COMMON_WORDS | dict(pack.words))
+    if pack.industry != path.stem:
+        raise InputError(f"{source}: industry must be {path.stem!r}, got {pack.industry!r}")
+    # the pack's own lists (the common templates only use SLOTS, which every pack has)
+    words = COMMON_WORDS | dict(pack.words)
+    problem = check_placeholders(pack.templates, pack.extras, pack.tails, words)
     if problem:
         raise InputError(f"{source}: {problem}")
     return pack

@@ -12,7 +12,14 @@ import pytest
 
 from run_drill import main
 from simulator.content import render_rows, render_texts
-from simulator.content_packs import INDUSTRIES, load_pack, marker_pattern, vocabulary
+from simulator.content_packs import (
+    INDUSTRIES,
+    PACK_DIR,
+    load_pack,
+    marker_pattern,
+    read_pack,
+    vocabulary,
+)
 from simulator.content_templates import SLOTS
 from simulator.crowd import generate
 from simulator.errors import InputError
@@ -165,3 +172,28 @@ def test_unknown_industry_exits_2_with_one_line(
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: bad.yaml: brand.industry must be an industry with a pack (")
     assert err.endswith("got 'bakery'") and "\n" not in err
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace("  regulator:", "  regulatr:"),
+         "bakery.yaml: words must be the words site, ref_kind, staff, hazard, perk, regulator, "
+         "rumour, got none for regulator"),
+        (lambda t: t + "tails: [\"{crumbs}\"]\n",
+         "bakery.yaml: tails[0] must use known placeholders ("),
+        (lambda t: t.replace("leetspeak: 0.15", "leetspeak: 2"),
+         "bakery.yaml: leetspeak must be <= 1, got 2"),
+        (lambda t: t.replace("industry: bakery", "industry: cafe"),
+         "bakery.yaml: industry must be 'bakery', got 'cafe'"),
+    ],
+)
+def test_a_broken_pack_is_named_in_one_line(tmp_path: Path, edit: Any, message: str) -> None:
+    text = (PACK_DIR / "restaurant.yaml").read_text().replace("industry: restaurant",
+                                                            "industry: bakery")
+    path = tmp_path / "bakery.yaml"
+    path.write_text(edit(text))
+    with pytest.raises(InputError) as err:
+        read_pack(path, "bakery.yaml")
+    assert str(err.value).startswith(message), str(err.value)
+    assert "\n" not in str(err.value)

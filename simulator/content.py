@@ -132,8 +132,9 @@ class _Pools:
         self.n_incidents = len(topics)
         # hashtag pools: one per incident (its tags or the brand's), then the baseline's
         self.tags = FlatPool([list(t or brand_tags) for t in incident_tags] + [list(brand_tags)])
-        # abbreviations can only apply to a short post with one of these fragments in it
+        # templates naming the reference: an extra sentence must not name it a second time
         self.uses_ref = {"core": _uses(self.cores, {"ref"}), "extra": _uses(self.extras, {"ref"})}
+        # abbreviations can only apply to a short post with one of these fragments in it
         wordy = {k for k, v in self.words.items() if _abbreviable(v.tolist())[:-1].any()}
         self.abbreviable = {
             "core": _abbreviable([text for text, _ in self.cores.compiled])

@@ -113,6 +113,8 @@ def format_summary(scenario: Scenario, summary: Summary) -> str:
     peak_label = datetime.fromtimestamp(peak_clock, UTC).strftime("%H:%M")
     lines = [
         f"{scenario.name}: {scenario.title}".rstrip(": "),
+        f"  brand {scenario.brand.name} ({scenario.brand.handle}), industry "
+        f"{scenario.brand.industry}{' + the scenario content: changes' if scenario.content else ''}",
         f"  duration {format_duration(scenario.duration)}, seed {scenario.seed}, "
         f"{len(scenario.incidents)} incident(s), {len(scenario.team.tiers)} tier(s), "
         f"{sum(max(s.agents for s in t.shifts) for t in scenario.team.tiers)} agents at most",

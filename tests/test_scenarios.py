@@ -85,6 +85,7 @@ def test_validate_prints_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(SCENARIOS[0].parent / "ci-smoke.yaml")]) == 0
     out = capsys.readouterr().out
     assert "expected posts:" in out and "by intent:" in out and "by channel:" in out
+    assert "brand Northwind Air (@NorthwindAir), industry airline\n" in out
     assert re.search(r"expected peak: [\d,]+/h at \+", out)
 
 

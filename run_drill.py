@@ -179,6 +179,11 @@ def cmd_drill(args: argparse.Namespace) -> int:
                                         or args.target is not None):
         raise InputError(f"--sim-agents: must be an integer >= 0 with --live and the embedded "
                          f"stack, got {args.sim_agents}")
+    if args.plan is not None and not args.live:
+        raise InputError(f"--plan: an exercise plan runs in a live drill, so it needs --live, "
+                         f"got --plan {args.plan} alone")
+    if args.plan is not None and not args.plan.is_file():
+        raise InputError(f"--plan: must be a readable plan file, got {args.plan}")
     if args.platform_secret_file is not None:
         import os
 
@@ -202,7 +207,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
         master_bind=args.master_bind or ("0.0.0.0" if remote else "127.0.0.1"),
         master_port=args.master_port if args.master_port is not None else (5557 if remote else 0),
         stack_config=args.stack_config, live=args.live, sim_agents=args.sim_agents or 0,
-        facilitator_port=args.facilitator_port)
+        facilitator_port=args.facilitator_port, plan=args.plan, debrief=args.debrief)
     run_dir = run_drill(options)
     report = run_dir / "report.html"
     print(f"report: {report if report.exists() else run_dir / 'results.json'}")
@@ -317,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --live: keep at most N simulated agents per tier (default 0)")
     p.add_argument("--facilitator-port", type=int, default=0,
                    help="with --live: the facilitator page's port on 127.0.0.1 (default: any)")
+    p.add_argument("--plan", type=Path, default=None,
+                   help="with --live: run this exercise plan's timed injects (docs/training.md)")
+    p.add_argument("--debrief", action="store_true",
+                   help="write the training debrief for a drill that is not --live")
     p.set_defaults(func=cmd_drill)
 
     p = sub.add_parser("gate", help="CI gate over a results.json")

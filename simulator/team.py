@@ -294,7 +294,7 @@ class TeamModel:
         self._v_state.append(WAITING)
         self._last_visit[p] = v
         state = self._state[k]
-        deferred = private and self._classes is not None
+        deferred = private and self._classes is not None and prio != NOISE_PRIORITY
         if not deferred or state.busy < self._cap * state.slots * (state.duty - state.release):
             if agent and state.load.get(agent, state.slots) < state.slots:
                 bucket = state.ready[state.load[agent]]

@@ -112,16 +112,20 @@ def _started_within(run: TeamRun, sel: np.ndarray, within_s: float) -> tuple[int
     return int(np.sum(wait <= within_s)), int(sel.sum())  # NaN (never started) is a miss
 
 
-def class_levels(run: TeamRun, within_s: float, target: float) -> dict[str, dict[str, Any]]:
-    """Service level achieved per class over the visits needing an answer (turns included).
+def class_levels(
+    run: TeamRun, within_s: float, target: float, k: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """Service level achieved per class over the visits needing an answer (turns included),
+    at tier index ``k`` or over every tier.
 
     With per-class service levels (``run.classes``) public and private posts are measured
     against their own ``within`` and ``target``; with one level (``within_s``, ``target``)
     every post counts as ``public``.
     """
+    counted = run.v_answer if k is None else run.v_answer & (run.v_tier == k)
 
     def level(mask: np.ndarray, within: float, goal: float) -> dict[str, Any]:
-        hits, n = _started_within(run, mask & run.v_answer, within)
+        hits, n = _started_within(run, mask & counted, within)
         return {"within_s": within, "target": goal, "arrivals": n,
                 "service_level": round(hits / n, 6) if n else None}
 

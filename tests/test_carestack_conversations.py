@@ -48,7 +48,7 @@ def test_answer_back_reopens_the_case_for_the_same_agent(reference_stack, carest
         sink.wait_for(lambda acts: kinds(acts, "ev-1")[-1:] == ["close"])
         first_agent = sink.of("ev-1")[1]["agent"]
         # the customer answers back; a stranger replies in the thread. Without the preference
-    # the turn would go to the agent idle longest (a-02 or a-03), not back to a-01
+        # the turn would go to the agent idle longest (a-02 or a-03), not back to a-01
         turn = event("ev-1b", "still declined, now what?", parent="ev-1")
         assert http.post("/events", json=turn).json() == case_id
         stranger = event("ev-9", "same here @Brand", parent="ev-1")

@@ -26,6 +26,7 @@ from .agents import AgentPool, Clock
 from .config import Config
 from .dispatch import Case, Dispatcher
 from .outbox import Outbox
+from .people import People
 from .store import Store
 from .triage import Triager
 
@@ -49,6 +50,7 @@ class Stack:
                                 np.random.default_rng(cfg.seed), self.act, cfg.agents_enabled)
         self.cases: dict[str, Case] = {}
         self.turns: dict[str, Case] = {}  # a turn's event id -> its case
+        self.people = People()  # customers' journeys and threads, for the console
         self.accepted = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._restore()
@@ -61,6 +63,7 @@ class Stack:
             self.cases[case.event_id] = case
             if case.first_reply_at is None:
                 case.waiting.append(case.event_id)
+            self.people.add(case, orjson.loads(case.event or "{}") | {"id": case.event_id})
             if row["status"] in ("queued", "open"):
                 self.dispatcher.enqueue(case)
             else:
@@ -109,6 +112,7 @@ class Stack:
             event=orjson.dumps(event).decode(),
         )
         self.cases[case.event_id] = case
+        self.people.add(case, event)
         self.act(TRIAGE_AGENT, case, "triage", {})
         if decision.respond:
             case.waiting.append(case.event_id)
@@ -137,19 +141,20 @@ class Stack:
         """Apply one decision to ``case``, persist it and post it to the platform."""
         now = time.time()
         text = str(extra.get("text") or "")
+        target = case.event_id  # an answer addresses the oldest message the customer waits on
         if action == "escalate":
             case.tier = int(extra.get("tier") or case.tier + 1)
             if extra.get("route"):
                 case.route = str(extra["route"])
-        elif action == "reply":
+            if extra.get("priority"):  # a human rerouting a case may re-prioritise it
+                case.priority = str(extra["priority"])
+        elif action in ("reply", "message"):  # a message is a private answer (DM)
             if case.first_reply_at is None:
                 case.first_reply_at = now
             target = case.waiting.pop(0) if case.waiting else case.event_id
         elif action == "close":
             case.status = "closed"
             case.closed_at = now
-        if action != "reply":
-            target = case.event_id
         body = {"event_id": target, "action": action, "route": case.route,
                 "tier": case.tier, "priority": case.priority, "agent": agent, "text": text}
         self.outbox.submit(body)

@@ -49,17 +49,22 @@ import simpy
 from simpy.events import Timeout
 
 from simulator.roster import Team
+from simulator.teamrouting import (
+    NO_ROUTE,
+    NOISE_PRIORITY,
+    decide,
+    misroute,
+    next_tier,
+    tier_for,
+)
 from simulator.teamrun import TeamRun
 from simulator.teamslots import TierState
 
 __all__ = ["NOISE_HANDLE_S", "NOISE_PRIORITY", "TeamModel", "TeamRun", "feed", "ACTIONS"]
 
 NOISE_HANDLE_S = 30.0  # triaging and closing a post that needs no answer
-NOISE_PRIORITY = 5  # after p4
-MISROUTE_PRIORITY = 4  # a noise post misrouted as needing an answer
 DRAW_BLOCK = 4096  # random draws are made in blocks for speed
 ACTIONS = ("triage", "reply", "escalate", "close")
-NO_ROUTE = "none"  # the policy's route for posts that need no answer
 TRIAGE_AGENT = "triage"  # the agent id on triage actions (the team's routing rules)
 WAITING, STARTED, ABANDONED = 0, 1, 2
 
@@ -151,27 +156,6 @@ class TeamModel:
                         ev = env.timeout(shift.start, value=(k, shift.agents))
                         ev.callbacks.append(self._shift_change)
 
-    # --- routing -------------------------------------------------------------------------
-
-    def _tier_for(self, route: str, number: int) -> int:
-        """The tier index working ``route`` at policy tier ``number`` (nearest match)."""
-        best, best_key = 0, (9, 99)
-        for k, t in enumerate(self.tiers):
-            key = (0 if route in t.routes else 1, abs(t.tier - number))
-            if key < best_key:
-                best, best_key = k, key
-        return best
-
-    def _next_tier(self, k: int, route: str) -> int | None:
-        here = self.tiers[k].tier
-        higher = [j for j in range(k + 1, len(self.tiers)) if self.tiers[j].tier > here]
-        if not higher:
-            return None
-        for j in higher:
-            if route in self.tiers[j].routes:
-                return j
-        return higher[0]
-
     # --- arrivals ------------------------------------------------------------------------
 
     def _draw_block(self) -> None:
@@ -186,22 +170,6 @@ class TeamModel:
         if self._patience_dist is not None:
             self._patience.extend(self._patience_dist.sample(rng, n).tolist())
         self._drawn += n
-
-    def _decide(self, k: int, prio: int, route: str) -> tuple[int, int, str, int]:
-        """(tier index, priority, route, tier number) of a triage that put a post at ``k``."""
-        if prio == NOISE_PRIORITY:  # triaged as needing no answer: no route, no tier
-            return k, prio, NO_ROUTE, 0
-        decided = route if route in self.tiers[k].routes else self.tiers[k].routes[0]
-        return k, prio, decided, self._numbers[k]
-
-    def _misroute(self, k: int, prio: int, route: str, u_pick: float) -> tuple[int, int, str, int]:
-        """The triage decision when triage gets a post wrong (drawn ``u_pick``)."""
-        if len(self.tiers) > 1:
-            others = [j for j in range(len(self.tiers)) if j != k]
-            k = others[min(int(u_pick * len(others)), len(others) - 1)]
-        if prio == NOISE_PRIORITY:
-            prio = MISROUTE_PRIORITY
-        return self._decide(k, prio, route)
 
     def arrive(
         self, index: int, route: str, tier: int, priority: int, respond: bool,
@@ -228,12 +196,12 @@ class TeamModel:
         decision = self._decisions.get(key)
         if decision is None:
             if respond:
-                decision = self._decide(self._tier_for(route, tier), priority, route)
+                decision = decide(self.tiers, tier_for(self.tiers, route, tier), priority, route)
             else:
-                decision = self._decide(0, NOISE_PRIORITY, route)
+                decision = decide(self.tiers, 0, NOISE_PRIORITY, route)
             self._decisions[key] = decision
         if self._u_triage[p] >= self._accuracy:
-            decision = self._misroute(decision[0], decision[1], route, self._u_pick[p])
+            decision = misroute(self.tiers, decision[0], decision[1], route, self._u_pick[p])
         k, prio, decided_route, number = decision
         self._route.append(decided_route)
         self._true_tier.append(tier if respond else 0)
@@ -353,7 +321,7 @@ class TeamModel:
         ):
             key = (k, route)
             up = self._up[key] if key in self._up else self._up.setdefault(
-                key, self._next_tier(k, route))
+                key, next_tier(self.tiers, k, route))
         if up is not None:
             if route not in self.tiers[up].routes:
                 route = self._route[p] = self.tiers[up].routes[0]

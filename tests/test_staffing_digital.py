@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +115,25 @@ def test_plan_reports_concurrency_classes_and_erlang_gap() -> None:
     assert data["service_level_classes"]["private"]["max_occupancy"] == 0.9
     text = plan_table(plan, None)
     assert "2 threads per agent" in text and "Erlang C (c*N servers) vs simulation" in text
+
+
+def test_simulate_writes_digital_figures_to_team_json() -> None:
+    import yaml
+
+    from simulator.scenario import parse_scenario
+    from simulator.simulate import plan, simulate, team_json
+
+    smoke = Path(__file__).parent.parent / "scenarios" / "ci-smoke.yaml"
+    data = yaml.safe_load(smoke.read_text(encoding="utf-8"))
+    data["team"]["tiers"][0]["concurrency"] = 2
+    data["team"]["service_level"] = {"public": {"within": "1m", "target": 0.8},
+                                     "private": {"within": "10m", "target": 0.9}}
+    scenario = parse_scenario(data, "ci-smoke")
+    result = simulate(scenario, record_actions=False)
+    assert result.team.v_private.any() and not result.team.v_private.all()
+    data_out = team_json(result, plan(scenario, replications=1, first=result))
+    assert data_out["service_level_classes"]["private"]["within_s"] == 600.0
+    assert set(data_out["service_levels"]) == {"public", "private"}
+    assert data_out["tiers"][0]["concurrency"] == 2 and "erlang_vs_sim" in data_out["tiers"][0]
+    conv = data_out["conversations"]
+    assert conv["threads"] > 0 and conv["first_response_s"]["n"] > 0

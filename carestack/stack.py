@@ -61,8 +61,8 @@ class Stack:
             fields = {k: row[k] for k in row if k != "status"}
             case = Case(**fields)
             self.cases[case.event_id] = case
-            if case.first_reply_at is None:
-                case.waiting.append(case.event_id)
+            if case.first_reply_at is None and row["status"] in ("queued", "open"):
+                case.waiting.append(case.event_id)  # the customer still waits on it
             self.people.add(case, orjson.loads(case.event or "{}") | {"id": case.event_id})
             if row["status"] in ("queued", "open"):
                 self.dispatcher.enqueue(case)

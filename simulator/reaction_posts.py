@@ -6,8 +6,8 @@ an answer-back (the answered customer posts again in the thread: a question, a t
 cascade from the incident's kernel whose branching is multiplied by ``amplify``). Labels come
 from the scenario's policy (the same matcher as every other post), authors of cascade
 children from the scenario's audience (rebuilt from the seed, as the crowd built it), text
-from ``simulator.content.render_texts``. Every draw uses the generator it is handed (keyed
-by the engine per event and reaction kind), never a shared one.
+from ``simulator.content.render_texts`` in the brand's industry pack. Every draw uses the
+generator it is handed (keyed by the engine per event and reaction kind), never a shared one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from simulator.audience import Audience, build_audience
 from simulator.batch import BatchMaker, Source
 from simulator.cascade import CascadeModel, grow
-from simulator.content import render_texts
+from simulator.content import render_texts, scenario_vocabulary
 from simulator.scenario import Scenario
 from simulator.table import SENTIMENT_CENTRE, SENTIMENT_SD
 from simulator.vocab import CHANNELS, EMOTIONS, KINDS, PRIVATE_CHANNELS
@@ -84,6 +84,7 @@ class PostMaker:
         self._audience: Audience | None = None
         self._maker: BatchMaker | None = None
         self._sources: dict[int, Source] = {}
+        self._vocab = scenario_vocabulary(scenario)  # the brand's industry pack
 
     @property
     def maker(self) -> BatchMaker:
@@ -186,7 +187,8 @@ class PostMaker:
             customer=customer, brand_name=brand.name, brand_handle=brand.handle,
             products=brand.products, brand_tags=brand.hashtags,
             topics=[i.topic for i in self.scenario.incidents],
-            incident_tags=[i.hashtags for i in self.scenario.incidents], rng=rng)
+            incident_tags=[i.hashtags for i in self.scenario.incidents], rng=rng,
+            vocab=self._vocab)
         return NewRows(
             t=t.astype(np.float64), parent=parent.astype(np.int64), channel=channel,
             kind=kind.astype(np.int8), intent=intent, emotion=emotion,

@@ -7,8 +7,11 @@ makes goes to ``simulator.reactions.ReactionEngine`` with its time. A post the a
 prevented never reaches the team; answer-backs and backlash posts reach it at their time.
 Silence needs nothing: an unanswered (or abandoned) journey complaint's scripted follow-up
 simply arrives, which is how a queue that makes customers wait makes the storm bigger.
-Actions are read from the team's action log just before each arrival (so a prevention is
-never late) and every ``DRAIN_S`` of scenario time.
+An answer-back is a conversation turn: it goes to the team as ``answer_back`` on the thread
+it answers (the agent who handled it takes it when free), and the team's reply to that turn
+(``on_reply`` with turn >= 1) is the answer to the answer-back post (``turn_replies``, written
+to actions.jsonl with the team's actions). Actions are read from the team's action log just
+before each arrival (so a prevention is never late) and every ``DRAIN_S`` of scenario time.
 """
 
 from __future__ import annotations
@@ -33,11 +36,15 @@ NO_PRIORITY = 4  # the team model's priority for posts without one
 
 
 class ClosedLoop:
-    """One coupled run's parts: the scripted table, the engine and the team's result."""
+    """One coupled run's parts: the scripted table, the engine and the team's result.
+
+    ``turn_replies``: ``(post, at)`` for each answer-back the team answered in its thread.
+    """
 
     def __init__(self, table: EventTable, engine: ReactionEngine, team: TeamRun,
-                 delivered: int) -> None:
+                 delivered: int, turn_replies: list[tuple[int, float]]) -> None:
         self.table, self.engine, self.team, self.delivered = table, engine, team, delivered
+        self.turn_replies = turn_replies
 
 
 def run_closed_loop(scenario: Scenario, seed: int, team_rng: np.random.Generator,
@@ -47,8 +54,29 @@ def run_closed_loop(scenario: Scenario, seed: int, team_rng: np.random.Generator
     table = generate(scenario, seed=seed, volume=volume)
     engine = ReactionEngine(scenario, table, seed)
     env = simpy.Environment()
-    model = TeamModel(env, scenario.team, team_rng, record_actions=True)
     state = {"cursor": 0, "delivered": 0}
+    thread_of: dict[int, int] = {}  # answer-back post -> the team post whose thread it joins
+    turns: dict[int, list[int]] = {}  # team post -> its answer-backs, in turn order
+    turn_replies: list[tuple[int, float]] = []
+
+    def on_reply(index: int, turn: int) -> None:
+        backs = turns.get(index, ())
+        if 1 <= turn <= len(backs):
+            post = backs[turn - 1]
+            turn_replies.append((post, env.now))
+            schedule(engine.on_action(event_id(post), "reply", env.now).add)
+
+    model = TeamModel(env, scenario.team, team_rng, on_reply=on_reply, record_actions=True)
+    in_team = model._local  # noqa: SLF001 - which posts the team knows (answer_back's KeyError)
+
+    def schedule(posts: list[Any]) -> None:
+        for post in posts:
+            if post.event["cause"]["reaction"].startswith("answer_back"):
+                parent = engine.index_of(post.event["parent"])
+                if parent is not None:
+                    thread_of[post.index] = thread_of.get(parent, parent)
+            env.timeout(max(0.0, post.t - env.now), post.index).callbacks.append(
+                lambda event: deliver(event.value))
 
     def drain() -> None:
         actions, index = model.actions, model.index
@@ -57,16 +85,18 @@ def run_closed_loop(scenario: Scenario, seed: int, team_rng: np.random.Generator
             state["cursor"] += 1
             if kind == "triage":
                 continue
-            change = engine.on_action(event_id(index[p]), kind, at, route, tier)
-            for post in change.add:
-                env.timeout(max(0.0, post.t - env.now), post.index).callbacks.append(
-                    lambda event: deliver(event.value))
+            schedule(engine.on_action(event_id(index[p]), kind, at, route, tier).add)
 
     def deliver(i: int) -> None:
         drain()
         if engine.is_prevented(i):
             return
         state["delivered"] += 1
+        thread = thread_of.get(i)
+        if thread is not None and thread in in_team:
+            turns.setdefault(thread, []).append(i)
+            model.answer_back(thread)
+            return
         prio = engine.priority[i]
         model.arrive(i, engine.route[i] or "none", engine.tier[i], prio or NO_PRIORITY,
                      engine.respond[i])
@@ -97,4 +127,4 @@ def run_closed_loop(scenario: Scenario, seed: int, team_rng: np.random.Generator
     team = model.result()
     if not record_actions:
         team.actions.clear()
-    return ClosedLoop(table, engine, team, state["delivered"])
+    return ClosedLoop(table, engine, team, state["delivered"], turn_replies)

@@ -205,6 +205,7 @@ def write_run(run_dir: Path, result: SimResult, staffing: StaffingPlan) -> None:
     write_jsonl(result.events, run_dir / "events.jsonl")
     if result.loop is not None:
         engine = result.loop.engine
+        _append_turn_replies(run_dir / "actions.jsonl", result.loop)
         silence = [j for j, c in engine.cause.items() if c.get("action") == "silence"]
         annotate_events(run_dir / "events.jsonl", engine, engine.prevented_by, silence)
         write_reactions_json(run_dir, {**engine.summary(),
@@ -213,3 +214,15 @@ def write_run(run_dir: Path, result: SimResult, staffing: StaffingPlan) -> None:
     write_actions(result.team, run_dir / "actions.jsonl")
     data = team_json(result, staffing)
     (run_dir / "team.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+
+
+def _append_turn_replies(path: Path, loop: ClosedLoop) -> None:
+    """The team's replies to answer-backs (conversation turns), as actions on those posts."""
+    engine = loop.engine
+    with open(path, "ab") as fh:
+        for post, at in loop.turn_replies:
+            prio = engine.priority[post]
+            fh.write(orjson.dumps({
+                "event_id": event_id(post), "action": "reply", "route": engine.route[post],
+                "tier": engine.tier[post], "priority": f"p{prio}" if prio else None,
+                "agent": None, "text": REPLY_TEXT["reply"], "at": round(at, 3)}) + b"\n")

@@ -160,7 +160,9 @@ class DrillReactions:
         platform_stats["unmatched"] = max(0, int(platform_stats.get("unmatched", 0)) - matched)
         annotate_events(self.events_path, engine, prevented.tolist(), silence)
         summary = engine.summary()
-        summary.update(prevented=len(prevented), cancel_too_late=len(late),
+        in_time = int((prevented < n).sum())  # cancels made before the post went out
+        summary.update(prevented=len(prevented), prevented_scripted=in_time,
+                       prevented_reactions=len(prevented) - in_time, cancel_too_late=len(late),
                        silence_follow_ups=len([j for j in silence
                                                if old.status[j] != STATUS_PREVENTED]))
         write_reactions_json(self.events_path.parent, summary, enabled=True)

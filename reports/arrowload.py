@@ -38,6 +38,10 @@ class ArrowStrings(Sequence[str]):
             return [v or "" for v in self._column[i].to_pylist()]
         return self._column[int(i)].as_py() or ""
 
+    def take(self, rows: Any) -> ArrowStrings:
+        """The strings at ``rows`` (an integer array), still in Arrow memory."""
+        return ArrowStrings(self._column.take(rows))
+
 
 def _schemas() -> tuple[Any, Any]:
     import pyarrow as pa

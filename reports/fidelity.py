@@ -15,7 +15,7 @@ import numpy as np
 
 from reports.latency import hdr_summary
 from reports.outcomes import Outcomes
-from reports.runfolder import STATUS_PREVENTED, RunData
+from reports.runfolder import RunData
 from reports.stats import summary
 
 REPLAY_COUNT_KEYS = ("sent", "accepted", "failed", "unsent", "rejected_callbacks", "throttled")
@@ -55,9 +55,12 @@ def replay_metrics(run: RunData) -> dict[str, Any]:
 
 
 def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
-    """The ``counts`` section: sends, answers and actions."""
+    """The ``counts`` section: sends, answers and actions (over the posts that reached the
+    platform; prevented posts are only counted)."""
     ev = run.events
-    generated = len(ev)
+    info = run.extra.get("reached")
+    prevented = int(info.prevented) if info is not None else 0
+    generated = len(ev) + prevented
     replay_counts = (run.replay or {}).get("counts") or {}
     if run.replay is None and run.sends is None:
         sends = {"sent": generated, "accepted": generated, "failed": 0, "unsent": 0}
@@ -66,27 +69,26 @@ def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
             k: int(replay_counts.get(k) or 0) for k in ("sent", "accepted", "failed", "unsent")
         }
     else:
-        status = np.asarray((run.sends or {}).get("status", np.zeros(generated)))
+        status = np.asarray((run.sends or {}).get("status", np.zeros(len(ev))))
         accepted = int(((status >= 200) & (status < 300)).sum())
         unsent = int((status == 0).sum())
         sends = {
-            "sent": generated - unsent - int((status == STATUS_PREVENTED).sum()),
+            "sent": len(ev) - unsent,
             "accepted": accepted,
-            "failed": int(((status != 0) & (status != STATUS_PREVENTED)).sum()) - accepted,
+            "failed": len(ev) - unsent - accepted,
             "unsent": unsent,
         }
-    prevented = int(np.count_nonzero(run.extra.get("prevented", ())))
     if run.replay is None and run.sends is None:  # simulate: a prevented post is never posted
         sends["sent"] = sends["accepted"] = generated - prevented
-    info = run.extra.get("reactions") or {}
-    scripted = int(info.get("scripted") or generated)
+    reactions = run.extra.get("reactions") or {}
+    scripted = int(reactions.get("scripted") or generated)
     need = ev.respond
     responded = need & np.isfinite(out.first_response_s)
     unmatched = int((run.actions.event < 0).sum())
     return {
         "generated": generated,
         "scripted": scripted,
-        "reactions": int(info.get("reactions") or 0),
+        "reactions": int(reactions.get("reactions") or 0),
         "prevented": prevented,
         **sends,
         "needed_response": int(need.sum()),

@@ -1,7 +1,7 @@
 """What the team's answers did to the storm (closed-loop drills and simulate; DESIGN.md 14).
 
-From ``reactions.json`` (the engine's counts) and the run's prevented posts (status -3 in
-``sends.npz``, or the ``prevented_rows`` a simulation lists): posts prevented, posts the
+From ``reactions.json`` (the engine's counts) and the run's prevented posts (dropped from the
+events by ``reports.reached``): posts prevented, posts the
 reactions added, the headline ("your answers prevented N posts (x% of the scripted storm);
 silence and wrong answers added M"), the amplification factor (posts that reached the
 platform / the scripted storm, which is the storm of a team that answers nothing) and the
@@ -18,20 +18,17 @@ import numpy as np
 from reports.runfolder import RunData
 from reports.stats import ratio
 
-__all__ = ["origin_masks", "reaction_metrics"]
+__all__ = ["reaction_metrics", "reaction_rows"]
 
 
-def origin_masks(run: RunData) -> tuple[np.ndarray, np.ndarray]:
-    """(prevented, reaction) masks over the run's events, both all-False without reactions."""
-    n = len(run.events)
-    prevented = run.extra.get("prevented")
-    if prevented is None or len(prevented) != n:
-        prevented = np.zeros(n, dtype=bool)
-    reaction = np.zeros(n, dtype=bool)
+def reaction_rows(run: RunData) -> np.ndarray:
+    """Which of the run's (reached) events are reaction posts."""
     info = run.extra.get("reactions") or {}
-    scripted, added = int(info.get("scripted") or n), int(info.get("reactions") or 0)
-    reaction[scripted:scripted + added] = True
-    return prevented, reaction
+    reached = run.extra.get("reached")
+    rows = reached.rows if reached is not None else np.arange(len(run.events))
+    scripted = int(info.get("scripted") or len(rows))
+    added = int(info.get("reactions") or 0)
+    return (rows >= scripted) & (rows < scripted + added)
 
 
 def reaction_metrics(run: RunData, bin_s: float, duration_s: float) -> dict[str, Any]:
@@ -39,24 +36,24 @@ def reaction_metrics(run: RunData, bin_s: float, duration_s: float) -> dict[str,
     info = run.extra.get("reactions")
     if not info or not info.get("enabled"):
         return {"enabled": False}
-    prevented, reaction = origin_masks(run)
+    reaction = reaction_rows(run)
+    reached = run.extra.get("reached")
+    prevented_t = reached.prevented_t if reached is not None else np.zeros(0)
     scripted = int(info.get("scripted") or 0)
-    n_prevented = int(prevented.sum())
-    prevented_scripted = int(prevented[:scripted].sum())
-    added = int(reaction.sum())
+    n_prevented = len(prevented_t)
+    prevented_scripted = int(info.get("prevented_scripted") or 0)
+    added = int(info.get("reactions") or 0)
     silence = int(info.get("silence_follow_ups") or 0)
     backlash = int(info.get("backlash") or 0) + int(info.get("backlash_cascade") or 0)
     # scripted and reaction posts that were not prevented (live-injected ones are neither)
-    reached = int((~prevented[:scripted + added]).sum())
+    reached_posts = scripted + added - n_prevented
     share = ratio(prevented_scripted, scripted)
     n_bins = max(1, math.ceil(duration_s / bin_s)) if bin_s > 0 else 1
     t = run.events.t
-    bins = np.clip((t // bin_s).astype(np.int64), 0, n_bins - 1) if len(t) else t.astype(int)
-    origin = np.zeros(len(t), dtype=bool)
-    origin[:scripted] = True
 
-    def per_bin(mask: np.ndarray) -> list[int]:
-        return np.bincount(bins[mask], minlength=n_bins).tolist() if len(t) else []
+    def per_bin(values: np.ndarray) -> list[int]:
+        bins = np.clip((values // bin_s).astype(np.int64), 0, n_bins - 1)
+        return np.bincount(bins, minlength=n_bins).tolist()
 
     headline = (f"your answers prevented {n_prevented:,} posts "
                 f"({(share or 0.0) * 100:.1f}% of the scripted storm); silence and wrong "
@@ -75,10 +72,10 @@ def reaction_metrics(run: RunData, bin_s: float, duration_s: float) -> dict[str,
         "answered_late": int(info.get("answered_late") or 0),
         "wrong_handling": int(info.get("wrong") or 0),
         "cancel_too_late": int(info.get("cancel_too_late") or 0),
-        "amplification": round(reached / scripted, 4) if scripted else None,
+        "amplification": round(reached_posts / scripted, 4) if scripted else None,
         "headline": headline,
         "per_bin": {"bin_s": bin_s,
-                    "scripted": per_bin(origin & ~prevented),
-                    "prevented": per_bin(prevented),
-                    "reactions": per_bin(reaction & ~prevented)},
+                    "scripted": per_bin(t[~reaction]),
+                    "prevented": per_bin(prevented_t),
+                    "reactions": per_bin(t[reaction])},
     }

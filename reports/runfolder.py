@@ -12,7 +12,7 @@ import gc
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from reports.reached import prevented_mask, reached
 from simulator.errors import InputError
 
 NO_ROUTE = "none"
@@ -307,11 +308,8 @@ def load_run(run_dir: Path) -> RunData:
         with np.load(run_dir / "sends.npz") as npz:
             sends = {k: npz[k] for k in npz.files}
     reactions = _read_json(run_dir / "reactions.json")
-    prevented = _prevented(len(events), sends, reactions)
-    if prevented.any():
-        # a prevented post never reached the platform: it needs no answer and says nothing
-        events = replace(events, respond=events.respond & ~prevented,
-                         sentiment=np.where(prevented, np.nan, events.sentiment))
+    events, actions, sends, info = reached(events, actions, sends,
+                                           prevented_mask(len(events), sends, reactions))
     return RunData(
         run_dir=run_dir,
         events=events,
@@ -319,20 +317,5 @@ def load_run(run_dir: Path) -> RunData:
         replay=_read_json(run_dir / "replay.json"),
         sends=sends,
         team=_read_json(run_dir / "team.json"),
-        extra={"reactions": reactions, "prevented": prevented},
+        extra={"reactions": reactions, "reached": info},
     )
-
-
-STATUS_PREVENTED = -3  # sends.npz status of a post the team's answers cancelled
-
-
-def _prevented(n: int, sends: dict[str, np.ndarray] | None,
-               reactions: dict[str, Any] | None) -> np.ndarray:
-    """Posts prevented by reactions: status -3 in a drill, ``prevented_rows`` in simulate."""
-    if sends is not None and len(sends.get("status", ())) == n:
-        return np.asarray(sends["status"]) == STATUS_PREVENTED
-    mask = np.zeros(n, dtype=bool)
-    rows = (reactions or {}).get("prevented_rows") or []
-    if rows:
-        mask[np.asarray(rows, dtype=np.int64)] = True
-    return mask

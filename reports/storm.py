@@ -63,21 +63,17 @@ def storm_metrics(run: RunData, scenario: Any, interval_s: float) -> dict[str, A
     width = next((w for w in BIN_WIDTHS if duration / w <= TARGET_BINS), BIN_WIDTHS[-1])
     n_bins = max(1, math.ceil(duration / width))
     bins = np.clip((ev.t // width).astype(np.int64), 0, n_bins - 1)
-    prevented = run.extra.get("prevented")
-    posted = ~prevented if prevented is not None and len(prevented) == len(ev) else None
     by_intent = {}
     for code, name in enumerate(ev.intent.names):
         sel = ev.intent.codes == code
-        if posted is not None:
-            sel &= posted  # prevented posts never reached the platform
         if sel.any():
             by_intent[name or "unlabelled"] = np.bincount(bins[sel], minlength=n_bins).tolist()
-    times = np.sort(ev.t if posted is None else ev.t[posted])  # reaction posts come last
+    times = np.sort(ev.t)  # reaction posts follow the scripted ones in events.jsonl
     gaps = np.diff(times) if len(times) > 2 else np.array([])
     burst = None
     if gaps.size and (gaps.std() + gaps.mean()) > 0:
         burst = round(float((gaps.std() - gaps.mean()) / (gaps.std() + gaps.mean())), 4)
-    totals = np.bincount(bins if posted is None else bins[posted], minlength=n_bins)
+    totals = np.bincount(bins, minlength=n_bins)
     return {
         "bin_s": width,
         "per_bin_by_intent": dict(sorted(by_intent.items())),

@@ -99,7 +99,7 @@ def run_closed_loop(scenario: Scenario, seed: int, team_rng: np.random.Generator
             return
         prio = engine.priority[i]
         model.arrive(i, engine.route[i] or "none", engine.tier[i], prio or NO_PRIORITY,
-                     engine.respond[i])
+                     engine.respond[i], engine.kind_of(i) == "message")  # the private class
 
     def scripted() -> Generator[simpy.Event, Any, None]:
         for i, t in enumerate(table.t.tolist()):

@@ -148,6 +148,12 @@ class ReactionEngine:
             return self._kids[self._kid_start[i]:self._kid_start[i + 1]]
         return self._dyn_kids.get(i, [])
 
+    def kind_of(self, i: int) -> str:
+        """The post's kind (``message`` for email, chat, sms and DMs)."""
+        if i < self.n_scripted:
+            return KINDS[int(self._table.kind[i])]
+        return self._extra[i]["kind"]
+
     def is_prevented(self, i: int) -> bool:
         return i in self.prevented_by
 
@@ -305,7 +311,8 @@ class ReactionEngine:
                    "customer": int(rows.customer[r]), "segment": int(rows.segment[r]),
                    "channel": int(rows.channel[r]), "incident": int(rows.incident[r])}
             self._extra[idx] = {"who": who, "intent": int(rows.intent[r]),
-                                "emotion": int(rows.emotion[r])}
+                                "emotion": int(rows.emotion[r]),
+                                "kind": KINDS[int(rows.kind[r])]}
             row_cause = cause if r == 0 else {**cause, "reaction": cause["reaction"] + "-cascade"}
             self.cause[idx] = row_cause
             post = NewPost(idx, t, self._event(rows, r, idx, p, thread, row_cause))

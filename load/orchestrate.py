@@ -107,6 +107,21 @@ def _platform_stats(platform: PlatformProcess, actions: Path) -> dict[str, Any]:
             return {"actions": sum(1 for line in fh if line.strip())}
 
 
+def _stack_outbox(stack: ReferenceStack, log_path: Path) -> dict[str, Any] | None:
+    """The reference stack's outbox counters; a warning when its senders failed or it lags."""
+    outbox = stack.outbox_stats()
+    if outbox is None:
+        print(f"\nwarning: the reference stack did not answer /stats (see {log_path})",
+              file=sys.stderr, flush=True)
+    elif outbox.get("sender_restarts") or outbox.get("pending"):
+        restarts = outbox.get("sender_restarts", 0)
+        print(f"\nwarning: the reference stack's outbox restarted {restarts} failed sender(s) "
+              f"(last: {outbox.get('sender_error')}) and holds "
+              f"{outbox.get('pending', 0)} undelivered action(s) (last error: "
+              f"{outbox.get('last_error')}); see {log_path}", file=sys.stderr, flush=True)
+    return outbox
+
+
 def _unsent_outcome(plan: Any) -> ReplayOutcome:
     """The outcome of a run stopped before any load: every event unsent, marked partial."""
     from load.recorder import SendLog, build_histograms
@@ -273,7 +288,9 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
             _poll_cases(profile, profile.base_url, events, outcome, actions_path, speed)
         if live is not None:
             live.finish()
+        stack_outbox = None
         if stack is not None:  # it posts the actions: stop it first, so the counts are final
+            stack_outbox = _stack_outbox(stack, run_dir / "stack.log")
             stack.stop()
         platform_stats = _platform_stats(platform, actions_path)
         if live is not None:
@@ -290,7 +307,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     return write_recordings(run_dir, plan, outcome, profile, speed=speed, volume=volume,
                             started_at=started, platform_stats=platform_stats,
                             platform_info={"host": platform.host, "port": platform.port,
-                                           "secret": platform.secret})
+                                           "secret": platform.secret},
+                            stack_outbox=stack_outbox)
 
 
 def run_drill(options: DrillOptions) -> Path:

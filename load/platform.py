@@ -9,7 +9,8 @@ appended to ``actions.jsonl`` at once (flushed; nothing is held only in memory).
 naming no known event are kept and counted as unmatched. Bad input never crashes it:
 oversized bodies get 413, malformed ones 400/422, a missing or wrong signature 401 (when a
 shared secret is set: header ``X-Drill-Signature: sha256=<hex HMAC-SHA256(secret, body)>``);
-all are counted by reason.
+all are counted by reason. A repeated ``Idempotency-Key`` header (a stack re-sending an action
+whose answer it never got) is answered 202 and not recorded again: counted as ``duplicates``.
 
 It runs as its own process (``python -m load.platform``: a raw ASGI app on uvicorn with uvloop
 and httptools, no gevent) so it keeps up at full volume without sharing a core with the
@@ -77,11 +78,14 @@ class PlatformServer:
         self.unmatched = 0
         self.answered: set[str] = set()
         self.rejected: Counter[str] = Counter()
+        self.idempotency_keys: set[bytes] = set()
+        self.duplicates = 0
 
     def stats(self) -> dict[str, Any]:
         return {"actions": self.actions, "unmatched": self.unmatched,
                 "answered": len(self.answered), "rejected": sum(self.rejected.values()),
-                "rejected_by_reason": dict(self.rejected), "start_wall": self.start_wall}
+                "rejected_by_reason": dict(self.rejected), "duplicates": self.duplicates,
+                "start_wall": self.start_wall}
 
     def _reject(self, status: int, reason: str) -> tuple[int, Any]:
         self.rejected[reason] += 1
@@ -128,12 +132,21 @@ class PlatformServer:
             return self._reject(400, "malformed")
         if not isinstance(data, dict):
             return self._reject(422, "malformed")
+        key = headers.get(b"idempotency-key")
+        if key is not None and key in self.idempotency_keys:
+            self.duplicates += 1
+            return 202, {"ok": True, "duplicate": True}
         if path == "/2/tweets":
-            return self._tweet(data, arrival)
-        if data.get("action") not in ACTIONS or not isinstance(data.get("event_id"), str | None):
+            answer = self._tweet(data, arrival)
+        elif data.get("action") not in ACTIONS or not isinstance(data.get("event_id"),
+                                                                 str | None):
             return self._reject(422, "invalid")
-        self._record(data, arrival)
-        return 202, {"ok": True}
+        else:
+            self._record(data, arrival)
+            answer = 202, {"ok": True}
+        if key is not None and answer[0] < 300:
+            self.idempotency_keys.add(key)
+        return answer
 
     def _tweet(self, data: dict[str, Any], arrival: float) -> tuple[int, Any]:
         reply = data.get("reply")

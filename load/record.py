@@ -25,8 +25,13 @@ def _per_second(values_s: np.ndarray, n_bins: int) -> list[int]:
 
 def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, speed: float,
                      volume: float, started_at: datetime, platform_stats: dict[str, Any],
-                     platform_info: dict[str, Any]) -> dict[str, Any]:
-    """Write replay.json and sends.npz (and captures.jsonl when the profile captures)."""
+                     platform_info: dict[str, Any],
+                     stack_outbox: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write replay.json and sends.npz (and captures.jsonl when the profile captures).
+
+    ``stack_outbox``: the embedded reference stack's delivery counters at the end (its
+    ``/stats`` outbox), kept as ``replay.json`` ``stack_outbox`` when the drill started it.
+    """
     log = outcome.log
     intended = plan.offsets
     derived = log.derived_ms(intended)
@@ -62,9 +67,12 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
         "in_flight_cap": {"per_process": outcome.max_in_flight, "waits": int(log.cap_waits)},
         "platform": {**platform_info,
                      "rejected_by_reason": platform_stats.get("rejected_by_reason", {}),
-                     "actions": int(platform_stats.get("actions", 0))},
+                     "actions": int(platform_stats.get("actions", 0)),
+                     "duplicates": int(platform_stats.get("duplicates", 0))},
         "locust": outcome.locust_stats,
     }
+    if stack_outbox is not None:
+        replay["stack_outbox"] = stack_outbox
     run_dir = Path(run_dir)
     (run_dir / "replay.json").write_bytes(orjson.dumps(replay, option=orjson.OPT_INDENT_2))
     np.savez(run_dir / "sends.npz", intended_s=intended.astype(np.float64),

@@ -15,6 +15,7 @@ import numpy as np
 from reports.latency import hdr_summary
 from reports.outcomes import Outcomes
 from reports.runfolder import RunData
+from reports.scope import Scope, scope_counts, unsent_by_reason
 from reports.stats import summary
 
 REPLAY_COUNT_KEYS = ("sent", "accepted", "failed", "unsent", "rejected_callbacks", "throttled")
@@ -42,6 +43,9 @@ def replay_metrics(run: RunData) -> dict[str, Any]:
         "started_at": replay.get("started_at"),
         "partial": bool(replay.get("partial", False)),
         "stopped_reason": replay.get("stopped_reason"),
+        "stop_signal": replay.get("stop_signal"),
+        "live": bool(replay.get("live", False)),
+        "stack_outbox": replay.get("stack_outbox"),
         "workers": replay.get("workers"),
         "planned_peak_rate": max(planned) if planned else None,
         "achieved_peak_rate": max(sent) if sent else None,
@@ -53,8 +57,12 @@ def replay_metrics(run: RunData) -> dict[str, Any]:
     }
 
 
-def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
-    """The ``counts`` section: sends, answers and actions."""
+def count_metrics(run: RunData, out: Outcomes, scope: Scope) -> dict[str, Any]:
+    """The ``counts`` section: sends (unsent by reason), answers and actions, what was scored.
+
+    ``unanswered`` counts delivered posts that needed an answer and had none by the end of
+    their deadline inside the run; ``open_at_end`` those still within their deadline.
+    """
     ev = run.events
     generated = len(ev)
     replay_counts = (run.replay or {}).get("counts") or {}
@@ -74,7 +82,7 @@ def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
             "failed": generated - unsent - accepted,
             "unsent": unsent,
         }
-    need = ev.respond
+    need = ev.respond & scope.delivered
     responded = need & np.isfinite(out.first_response_s)
     unmatched = int((run.actions.event < 0).sum())
     return {
@@ -82,7 +90,10 @@ def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
         **sends,
         "needed_response": int(need.sum()),
         "responded": int(responded.sum()),
-        "unanswered": int((need & ~responded).sum()),
+        "unanswered": int((need & ~responded & ~scope.open_at_end).sum()),
+        "open_at_end": int(scope.open_at_end.sum()),
+        "unsent_by_reason": unsent_by_reason(run),
+        "scored": scope_counts(scope, run),
         "answered_unneeded": int((~need & np.isfinite(out.first_response_s)).sum()),
         "actions": len(run.actions),
         "unmatched_actions": max(unmatched, int(replay_counts.get("unmatched_actions") or 0)),

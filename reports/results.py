@@ -22,6 +22,7 @@ from reports.latency import ingest_latency, response_latency
 from reports.outcomes import compute_outcomes
 from reports.roster import roster_of
 from reports.runfolder import RunData, load_run
+from reports.scope import scope_of
 from reports.sentiment import sentiment_metrics
 from reports.staffing import DEFAULT_INTERVAL_S, staffing_metrics
 from reports.storm import storm_metrics
@@ -63,7 +64,8 @@ def compute(
     roster = roster_of(scenario)
     out = compute_outcomes(run)
     verdict = correctness(run, out)
-    latency = response_latency(run, out)
+    scope = scope_of(run, out)
+    latency = response_latency(run, out, scope)
     ingest = ingest_latency(run)
     latency.update(
         {
@@ -85,7 +87,7 @@ def compute(
             "start": roster.start.isoformat() if roster.start else None,
             "brand": getattr(getattr(scenario, "brand", None), "name", None),
         },
-        "counts": count_metrics(run, out),
+        "counts": count_metrics(run, out, scope),
         "replay": replay_metrics(run)
         if mode == "drill"
         else {
@@ -98,7 +100,7 @@ def compute(
         },
         "storm": storm,
         "latency": latency,
-        "escalation": escalation_metrics(run, out, verdict),
+        "escalation": escalation_metrics(run, out, verdict, scope),
         "staffing": staffing_metrics(run, out, roster, interval_s, scenario=scenario),
         "sentiment": sentiment_metrics(run, out, storm["bin_s"]),
         "agents": agents,

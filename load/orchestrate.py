@@ -23,6 +23,7 @@ import numpy as np
 import orjson
 from gevent.event import Event
 
+from load.answer_wait import AnswerWait
 from load.launcher import ReferenceStack, check_target
 from load.platform import PlatformProcess
 from load.profile import CompiledProfile, load_profile
@@ -91,9 +92,34 @@ def _generate(scenario: Any, seed: int | None, volume: float, path: Path,
     return True
 
 
-def install_stop_handlers(stop: Event) -> list[Any]:
-    """SIGINT and SIGTERM set ``stop`` (the run then ends cleanly); cancel the returned handles."""
-    return [gevent.signal_handler(sig, stop.set) for sig in (signal.SIGINT, signal.SIGTERM)]
+def install_stop_handlers(stop: Event, note: dict[str, Any] | None = None) -> list[Any]:
+    """SIGINT and SIGTERM set ``stop`` (the run then ends cleanly); cancel the returned handles.
+
+    ``note`` gets ``signal`` ("SIGINT"/"SIGTERM"), the first one caught: the drill's exit code
+    (130/143) and the unsent posts' reason come from it.
+    """
+    def handler(sig: signal.Signals) -> Any:
+        def on_signal() -> None:
+            if note is not None:
+                note.setdefault("signal", sig.name)
+            stop.set()
+        return on_signal
+
+    return [gevent.signal_handler(sig, handler(sig)) for sig in (signal.SIGINT, signal.SIGTERM)]
+
+
+def _stopped_reason(note: dict[str, Any], live: Any) -> str:
+    if live is not None and live.ended:
+        return "ended-by-facilitator"
+    return "terminated" if note.get("signal") == "SIGTERM" else "interrupted"
+
+
+def _watch_stop(stop: Event, note: dict[str, Any]) -> Any:
+    """Note the wall time ``stop`` is set (splits unsent posts: behind schedule vs stopped)."""
+    def watch() -> None:
+        stop.wait()
+        note.setdefault("wall", time.time())
+    return gevent.spawn(watch)
 
 
 def _platform_stats(platform: PlatformProcess, actions: Path) -> dict[str, Any]:
@@ -151,14 +177,6 @@ class _Progress:
               file=sys.stderr, flush=True)
 
 
-def _wait_grace(outcome: ReplayOutcome, last_offset: float, grace_wall: float, stop: Event) -> None:
-    end = outcome.start_wall + last_offset + grace_wall
-    remaining = end - time.time()
-    if remaining > 0 and not stop.is_set():
-        print(f"\nwaiting {remaining:.1f}s for late actions", file=sys.stderr, flush=True)
-        stop.wait(remaining)
-
-
 def _poll_cases(profile: CompiledProfile, base_url: str, events: list[dict[str, Any]],
                 outcome: ReplayOutcome, actions: Path, speed: float) -> int:
     """Read each accepted case back (profile ``poll``) and append its state as an action."""
@@ -210,11 +228,12 @@ def default_run_dir(name: str, now: datetime) -> Path:
 def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *,
                   base_url: str | None = None, speed: float = DEFAULT_SPEED,
                   volume: float = 1.0, workers: int = 0, ui: bool = False,
-                  platform_port: int = 0, grace_s: float = 0.0, allow_remote: bool = False,
+                  platform_port: int = 0, grace_s: float | None = 0.0,
+                  allow_remote: bool = False,
                   remote_workers: int = 0, master_bind: str = "127.0.0.1",
                   master_port: int = 0, stack_team: Path | None = None,
                   stack_config: Path | None = None, stop: Event | None = None,
-                  live: Any = None) -> dict[str, Any]:
+                  live: Any = None, stop_note: dict[str, Any] | None = None) -> dict[str, Any]:
     """Replay an existing ``events.jsonl`` into ``run_dir``; returns replay.json's content.
 
     Runs the platform endpoint (its ``actions.jsonl`` goes in ``run_dir``); without
@@ -223,6 +242,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     Writes ``replay.json`` and ``sends.npz`` but not results.json (that needs the scenario).
     ``stop`` (set by SIGINT/SIGTERM; installed here when not given) ends it early, partial.
     ``live`` (a ``load.live.LiveSession``) adds the facilitator's pause, inject and end.
+    ``grace_s`` caps the end-of-run wait for answers (None: until the last delivered post's
+    deadline, load/answer_wait.py); ``stop_note`` gets the caught signal's name.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
@@ -235,16 +256,22 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     secret = os.environ.get(SECRET_ENV) or None
     stack: ReferenceStack | None = None
     handles: list[Any] = []
+    note = stop_note if stop_note is not None else {}
     if stop is None:
         stop = Event()
-        handles = install_stop_handlers(stop)
+        handles = install_stop_handlers(stop, note)
     if stop.is_set():  # stopped before any load (during generation): nothing is started
         plan = build_plan(events, profile, speed)
-        replay = write_recordings(run_dir, plan, _unsent_outcome(plan), profile, speed=speed,
+        outcome = _unsent_outcome(plan)
+        outcome.stopped_reason = _stopped_reason(note, live)
+        replay = write_recordings(run_dir, plan, outcome, profile, speed=speed,
                                   volume=volume, started_at=started, platform_stats={},
                                   platform_info={"host": "127.0.0.1", "port": None,
-                                                 "secret": bool(secret)})
+                                                 "secret": bool(secret)},
+                                  run_end={"stopped_at_s": 0.0, "stop_signal": note.get("signal"),
+                                           "observed_until_s": 0.0, "live": live is not None})
         return replay
+    watcher = _watch_stop(stop, note)
     try:
         platform = PlatformProcess(actions_path, speed, events_path, platform_port, secret=secret)
     except BaseException:
@@ -279,11 +306,13 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                   f"requests that long; their lag and intended-time latency include the wait",
                   file=sys.stderr, flush=True)
         last = float(plan.offsets.max()) if len(plan) else 0.0
-        last += live.clock.paused_total_s if live is not None else 0.0
-        _wait_grace(outcome, last, grace_s / speed, stop)
+        shift = live.clock.paused_total_s if live is not None else 0.0
+        accepted = np.isin(outcome.log.status, list(profile.accept))
+        AnswerWait(events, accepted, speed, outcome.start_wall, shift, last,
+                   grace_s).wait(actions_path, stop)
         if stop.is_set():
             outcome.partial = True
-            outcome.stopped_reason = outcome.stopped_reason or "interrupted"
+            outcome.stopped_reason = outcome.stopped_reason or _stopped_reason(note, live)
         if not stop.is_set():
             _poll_cases(profile, profile.base_url, events, outcome, actions_path, speed)
         if live is not None:
@@ -292,6 +321,7 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         if stack is not None:  # it posts the actions: stop it first, so the counts are final
             stack_outbox = _stack_outbox(stack, run_dir / "stack.log")
             stack.stop()
+        observed_until = (time.time() - outcome.start_wall - shift) * speed
         platform_stats = _platform_stats(platform, actions_path)
         if live is not None:
             plan = live.merge(plan, outcome, platform_stats)
@@ -303,12 +333,18 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
             live.close()
         for handle in handles:
             handle.cancel()
+        watcher.kill()
     print(file=sys.stderr)
     return write_recordings(run_dir, plan, outcome, profile, speed=speed, volume=volume,
                             started_at=started, platform_stats=platform_stats,
                             platform_info={"host": platform.host, "port": platform.port,
                                            "secret": platform.secret},
-                            stack_outbox=stack_outbox)
+                            stack_outbox=stack_outbox,
+                            run_end={"stopped_at_s": None if "wall" not in note
+                                     else round(note["wall"] - outcome.start_wall, 3),
+                                     "stop_signal": note.get("signal"),
+                                     "observed_until_s": round(observed_until, 3),
+                                     "live": live is not None})
 
 
 def run_drill(options: DrillOptions) -> Path:

@@ -26,11 +26,14 @@ def _per_second(values_s: np.ndarray, n_bins: int) -> list[int]:
 def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, speed: float,
                      volume: float, started_at: datetime, platform_stats: dict[str, Any],
                      platform_info: dict[str, Any],
-                     stack_outbox: dict[str, Any] | None = None) -> dict[str, Any]:
+                     stack_outbox: dict[str, Any] | None = None,
+                     run_end: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write replay.json and sends.npz (and captures.jsonl when the profile captures).
 
     ``stack_outbox``: the embedded reference stack's delivery counters at the end (its
     ``/stats`` outbox), kept as ``replay.json`` ``stack_outbox`` when the drill started it.
+    ``run_end``: how the run ended (``stopped_at_s`` wall seconds from the start, ``stop_signal``,
+    ``observed_until_s`` scenario seconds, ``live``), merged into replay.json as is.
     """
     log = outcome.log
     intended = plan.offsets
@@ -73,6 +76,7 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
     }
     if stack_outbox is not None:
         replay["stack_outbox"] = stack_outbox
+    replay.update(run_end or {})
     run_dir = Path(run_dir)
     (run_dir / "replay.json").write_bytes(orjson.dumps(replay, option=orjson.OPT_INDENT_2))
     np.savez(run_dir / "sends.npz", intended_s=intended.astype(np.float64),

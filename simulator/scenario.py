@@ -227,7 +227,9 @@ class DrillDefaults(_Model):
     """How this scenario is drilled unless the command line says otherwise."""
 
     speed: float = Field(default=60.0, gt=0)
-    grace: Duration = Field(default=30.0, ge=0)
+    # Caps the end-of-run wait for answers (scenario time after the last send); None: wait until
+    # the last delivered post's deadline or every post is answered (load/answer_wait.py).
+    grace: Annotated[Duration, Field(ge=0)] | None = None
 
 
 class Scenario(_Model):

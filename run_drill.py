@@ -18,6 +18,7 @@ from simulator.errors import DrillError, InputError
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_BAD_INPUT = 2
+STOP_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}  # 128 + the signal's number
 
 
 class _Parser(argparse.ArgumentParser):
@@ -163,14 +164,47 @@ def cmd_drill(args: argparse.Namespace) -> int:
         master_port=args.master_port if args.master_port is not None else (5557 if remote else 0),
         stack_config=args.stack_config, live=args.live, sim_agents=args.sim_agents or 0,
         facilitator_port=args.facilitator_port)
+    if args.gate and args.gates is not None:  # a bad gates file fails now, not after the load
+        from reports.gate_run import read_gates_file
+
+        read_gates_file(args.gates)
+    if args.stack_config is not None:
+        _check_stack_config(args.stack_config)
     run_dir = run_drill(options)
     report = run_dir / "report.html"
     print(f"report: {report if report.exists() else run_dir / 'results.json'}")
+    stopped = _stop_exit_code(run_dir)
     if args.gate:
-        return cmd_gate(argparse.Namespace(results=run_dir / "results.json", gates=args.gates,
-                                           baseline=None, max_regression="10%",
-                                           junit=run_dir / "junit.xml"))
-    return EXIT_OK
+        gated = cmd_gate(argparse.Namespace(results=run_dir / "results.json", gates=args.gates,
+                                            baseline=None, max_regression="10%",
+                                            junit=run_dir / "junit.xml",
+                                            allow_partial=False))
+        return stopped if stopped is not None else gated
+    return stopped if stopped is not None else EXIT_OK
+
+
+def _check_stack_config(path: Path) -> None:
+    """The embedded stack's config, checked before anything runs (bad input: exit 2)."""
+    from carestack.config import ConfigError, load_config
+
+    if not path.is_file():
+        raise InputError(f"--stack-config: must be a readable YAML file, got {path} "
+                         f"(no such file)")
+    try:
+        load_config(path)
+    except ConfigError as err:
+        raise InputError(f"--stack-config: {err}") from err
+
+
+def _stop_exit_code(run_dir: Path) -> int | None:
+    """130 after SIGINT, 143 after SIGTERM (the run's partial results are written)."""
+    import orjson
+
+    try:
+        replay = orjson.loads((run_dir / "replay.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return STOP_EXIT_CODES.get(str(replay.get("stop_signal")))
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -178,7 +212,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from reports.gate_run import run_gate, table
 
     rows, passed = run_gate(
-        args.results, args.gates, args.baseline, args.max_regression, args.junit
+        args.results, args.gates, args.baseline, args.max_regression, args.junit,
+        allow_partial=args.allow_partial,
     )
     print(table(rows))
     if args.junit is not None:
@@ -241,8 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ui", action="store_true", help="serve Locust's web UI during the drill")
     p.add_argument("--platform-port", type=int, default=8765)
     p.add_argument("--grace", default=None,
-                   help="wait this long (scenario time) for late actions (default: the "
-                        "scenario's drill.grace, else 30s)")
+                   help="wait at most this long (scenario time) after the last send for "
+                        "answers (default: the scenario's drill.grace, else until the last "
+                        "delivered post's deadline or every post is answered)")
     p.add_argument("--allow-remote", action="store_true", help="allow a target outside loopback")
     p.add_argument("--platform-secret-file", type=Path, default=None,
                    help="file holding the platform endpoint's shared secret (else the "
@@ -273,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", type=Path, default=None)
     p.add_argument("--max-regression", default="10%")
     p.add_argument("--junit", type=Path, default=None)
+    p.add_argument("--allow-partial", action="store_true",
+                   help="gate a partial run (Ctrl-C, SIGTERM, ended early) instead of failing it")
     p.set_defaults(func=cmd_gate)
 
     p = sub.add_parser("worker", help="a Locust worker for a multi-machine drill")

@@ -115,7 +115,11 @@ def compute(
     }
     slo = _slo_dict(scenario)
     results["slo"] = slo
-    results["gates"] = evaluate(slo_gates(slo, mode), results)
+    slo_model = getattr(scenario, "slo", None)
+    given = getattr(slo_model, "model_fields_set", None)
+    defaulted = frozenset() if given is None else frozenset(slo) - frozenset(given)
+    results["slo_defaults"] = sorted(defaulted)
+    results["gates"] = evaluate(slo_gates(slo, mode, defaulted), results)
     results["passed"] = all(g["passed"] for g in results["gates"])
     results["findings"] = findings(results)
     return results

@@ -355,9 +355,10 @@ def run_drill(options: DrillOptions) -> Path:
     speed = options.speed or scenario.drill.speed
     grace_s = options.grace_s if options.grace_s is not None else scenario.drill.grace
     run_dir = options.output or default_run_dir(scenario.name, datetime.now(UTC))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if options.target is not None:  # validate the profile before a possibly long generation
-        load_profile(options.target, options.base_url)
+    if options.target is not None:  # check the profile and target before a long generation
+        profile = load_profile(options.target, options.base_url)
+        check_target(profile.base_url, profile.profile.health, options.allow_remote)
+    run_dir.mkdir(parents=True, exist_ok=True)  # only now: a bad input leaves no empty folder
     events_path = run_dir / "events.jsonl"
     team, live = options.scenario, None
     if options.live:

@@ -312,7 +312,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                    grace_s).wait(actions_path, stop)
         if stop.is_set():
             outcome.partial = True
-            outcome.stopped_reason = outcome.stopped_reason or _stopped_reason(note, live)
+            if outcome.stopped_reason in (None, "interrupted"):  # the replay's generic reason
+                outcome.stopped_reason = _stopped_reason(note, live)
         if not stop.is_set():
             _poll_cases(profile, profile.base_url, events, outcome, actions_path, speed)
         if live is not None:
@@ -371,7 +372,8 @@ def run_drill(options: DrillOptions) -> Path:
     # SIGINT/SIGTERM from here to the end set `stop`: generation is cut short, the replay
     # stops, the grace wait ends; the run folder is always written (results + report).
     stop = Event()
-    handles = install_stop_handlers(stop)
+    note: dict[str, Any] = {}
+    handles = install_stop_handlers(stop, note)
     try:
         print(f"generating {scenario.name} (volume x{options.volume:g})", file=sys.stderr,
               flush=True)
@@ -383,7 +385,7 @@ def run_drill(options: DrillOptions) -> Path:
                       allow_remote=options.allow_remote, remote_workers=options.remote_workers,
                       master_bind=options.master_bind, master_port=options.master_port,
                       stack_team=team, stack_config=options.stack_config, stop=stop,
-                      live=live)
+                      live=live, stop_note=note)
         print("writing results.json and report.html", file=sys.stderr, flush=True)
         _write_results(run_dir, scenario, options.command)
     finally:

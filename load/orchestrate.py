@@ -36,6 +36,7 @@ __all__ = ["DEFAULT_SPEED", "DrillOptions", "replay_events", "run_drill"]
 DEFAULT_SPEED = 60.0
 REFERENCE_PROFILE = Path(__file__).resolve().parent.parent / "targets" / "reference.yaml"
 SECRET_ENV = "DRILL_PLATFORM_SECRET"
+OUTBOX_DRAIN_S = 3.0  # wall seconds the embedded stack gets to deliver its last actions
 
 
 @dataclass(frozen=True)
@@ -134,17 +135,29 @@ def _platform_stats(platform: PlatformProcess, actions: Path) -> dict[str, Any]:
 
 
 def _stack_outbox(stack: ReferenceStack, log_path: Path) -> dict[str, Any] | None:
-    """The reference stack's outbox counters; a warning when its senders failed or it lags."""
+    """The reference stack's outbox counters; a warning when its senders failed or it lags.
+
+    Gives the outbox up to OUTBOX_DRAIN_S to deliver what it still holds (actions decided just
+    before the end), so the platform records them before the stack is stopped.
+    """
+    deadline = time.monotonic() + OUTBOX_DRAIN_S
     outbox = stack.outbox_stats()
+    while outbox is not None and outbox.get("pending") and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+        outbox = stack.outbox_stats()
     if outbox is None:
         print(f"\nwarning: the reference stack did not answer /stats (see {log_path})",
               file=sys.stderr, flush=True)
     elif outbox.get("sender_restarts") or outbox.get("pending"):
-        restarts = outbox.get("sender_restarts", 0)
-        print(f"\nwarning: the reference stack's outbox restarted {restarts} failed sender(s) "
-              f"(last: {outbox.get('sender_error')}) and holds "
-              f"{outbox.get('pending', 0)} undelivered action(s) (last error: "
-              f"{outbox.get('last_error')}); see {log_path}", file=sys.stderr, flush=True)
+        parts = []
+        if outbox.get("sender_restarts"):
+            parts.append(f"restarted {outbox['sender_restarts']} failed sender(s) (last: "
+                         f"{outbox.get('sender_error')})")
+        if outbox.get("pending"):
+            parts.append(f"held {outbox['pending']} undelivered action(s) at the end (last "
+                         f"delivery error: {outbox.get('last_error')})")
+        print(f"\nwarning: the reference stack's outbox {' and '.join(parts)}; see {log_path}",
+              file=sys.stderr, flush=True)
     return outbox
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from reports.format import duration, percent
 
+BACKLOG_SHARE = 0.25  # open posts above this share of those with a deadline: a backlog
+
 # Why posts were not sent (counts.unsent_by_reason, reports/scope.py), as the report says it.
 UNSENT_REASONS = {
     "interrupted": "the run was interrupted (Ctrl-C)",
@@ -122,9 +124,15 @@ def _scope_findings(scored: dict[str, Any]) -> list[tuple[int, str]]:
     elif not_expressed:
         out.append((40, f"{not_expressed:,} of {delivered:,} delivered posts got no routing "
                         "decision from the stack; escalation is scored on the others."))
-    if scored.get("open_at_end"):
-        out.append((30, f"{scored['open_at_end']:,} delivered posts were still within their "
-                        "deadline when the run ended: open, neither met nor missed."))
+    open_posts = scored.get("open_at_end") or 0
+    due = open_posts + (scored.get("deadline_met") or 0) + (scored.get("deadline_missed") or 0)
+    if open_posts:
+        backlog = open_posts > BACKLOG_SHARE * due
+        out.append((65 if backlog else 30,
+                    f"{open_posts:,} of {due:,} delivered posts with a deadline were still "
+                    "unanswered but within their deadline when the run ended: open, neither "
+                    "met nor missed" + (" (a backlog the team left behind)." if backlog
+                                        else ".")))
     return out
 
 

@@ -20,6 +20,7 @@ from reports.findings import findings
 from reports.gates import evaluate, slo_gates
 from reports.latency import ingest_latency, response_latency
 from reports.outcomes import compute_outcomes
+from reports.recommended_plan import recommended_plan
 from reports.roster import roster_of
 from reports.runfolder import RunData, load_run
 from reports.scope import scope_of
@@ -113,6 +114,7 @@ def compute(
             "argv0": Path(sys.argv[0]).name,
         },
     }
+    results["staffing"]["schedule"] = recommended_plan(results["staffing"], roster)
     slo = _slo_dict(scenario)
     results["slo"] = slo
     slo_model = getattr(scenario, "slo", None)

@@ -75,6 +75,19 @@ def test_cut_short_run_scores_only_delivered_posts(interrupted: Path) -> None:
     assert "Drill of" in report and "Live drill" not in report  # only --live runs are live
 
 
+def test_header_says_live_drill_only_for_live_runs(interrupted: Path) -> None:
+    from datetime import UTC, datetime
+
+    from reports.report import render_html
+
+    r = results_of(interrupted)
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    assert r["replay"]["live"] is False
+    assert "Live drill" not in render_html(r, stamp)
+    r["replay"]["live"] = True  # what a --live run records in replay.json
+    assert "Live drill of" in render_html(r, stamp)
+
+
 def test_gate_on_a_partial_run_fails_unless_allowed(interrupted: Path, tmp_path: Path) -> None:
     gates = tmp_path / "ok.gates"
     gates.write_text("counts.generated >= 1\n")

@@ -42,6 +42,7 @@ KNOWN: dict[str, Any] = {
                "schedule_lag_ms": SUMMARY, "status_codes": {EACH: LEAF}, "stack_outbox": ANY},
     "latency": {"first_response_s": _GROUPED, "ingest_ms": SUMMARY, "ingest_service_ms": SUMMARY,
                 "escalation_s": SUMMARY, "sla_by_priority": {EACH: LEAF},
+                "ingest_over_time": {"bucket_s": LEAF}, "first_response_hist": ANY,
                 **dict.fromkeys(("sla_attainment", "sla_due", "sla_met", "sla_open"), LEAF)},
     "escalation": {**dict.fromkeys(("accuracy", "route_accuracy", "tier_accuracy",
                                     "priority_accuracy", "macro_f1", "scored", "correct",
@@ -52,7 +53,7 @@ KNOWN: dict[str, Any] = {
                    "per_route": {EACH: dict.fromkeys(("precision", "recall", "f1", "support",
                                                       "predicted"), LEAF)}},
     **dict.fromkeys(("storm", "staffing", "sentiment", "team", "debrief", "reactions",
-                     "training"), ANY),
+                     "training", "slo", "reproduce"), ANY),
 }
 _PERCENTILE = re.compile(r"^(?P<base>.+)\.p(?P<q>\d+)$")
 

@@ -100,6 +100,22 @@ def test_gate_on_a_partial_run_fails_unless_allowed(interrupted: Path, tmp_path:
     assert lenient.returncode == (0 if results_of(interrupted)["passed"] else 1)
 
 
+def test_every_number_in_results_json_is_a_known_gate_path(interrupted: Path) -> None:
+    """reports/gate_paths.KNOWN keeps up with results.json (a drill's gates are checked
+    against it before any load)."""
+    from reports.gate_paths import walk
+
+    def numbers(node: Any, path: str) -> list[str]:
+        if isinstance(node, dict):
+            return [p for k, v in node.items() for p in numbers(v, f"{path}.{k}" if path else k)]
+        ok = isinstance(node, int | float) and not isinstance(node, bool)
+        return [path] if ok else []
+
+    paths = numbers(results_of(interrupted), "")
+    assert len(paths) > 50
+    assert [p for p in paths if walk(p).startswith("unknown")] == []
+
+
 def test_gate_on_a_route_absent_from_the_storm_is_not_applicable(interrupted: Path,
                                                                   tmp_path: Path) -> None:
     gates = tmp_path / "route.gates"

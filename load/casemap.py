@@ -15,8 +15,9 @@ with value maps) or lets the actions follow from changes of the case's ``state``
 
 A value is a dotted path into the payload (``ticket.queue``, ``results.0.id``), or
 ``{from: PATH | template: TEMPLATE, map: {value: mapped}, default: VALUE}``; map keys are
-compared as text, so a YAML ``1:`` matches a JSON ``1`` and ``"1"``. A mapped ``null`` means
-"not expressed" (e.g. an untriaged inbox queue). ``CaseState`` holds what is known per event,
+compared as text, so a YAML ``1:`` matches a JSON ``1`` and ``"1"``. A value the map does not
+name, a mapped ``null`` and an empty template result all mean "not expressed" (e.g. an
+untriaged inbox queue), then ``default`` applies. ``CaseState`` holds what is known per event,
 so a change seen by a webhook is not reported again by the next poll.
 """
 
@@ -194,12 +195,11 @@ class CaseMapper:
         if spec is None:
             return None
         if spec.template is not None:
-            raw: Any = self._templates[name].render(ctx)
+            raw: Any = self._templates[name].render(ctx).strip() or None
         else:
             raw = dig(data, spec.from_ or "")
         if spec.map is not None:
-            key = _key(raw)
-            raw = spec.map[key] if key in spec.map else raw
+            raw = spec.map.get(_key(raw))  # a value the map does not name is not expressed
         return spec.default if raw is None else raw
 
     def actions(self, payload: Any, state: CaseState, ctx: dict[str, Any]) -> list[dict[str, Any]]:

@@ -221,9 +221,9 @@ class CompiledProfile:
 
 
 def _sources(profile: TargetProfile) -> list[str]:
-    """Every template of a profile (to find the environment variables it reads)."""
-    out = [profile.base_url, profile.method, profile.path, profile.body,
-           *profile.headers.values()]
+    """Every template of a profile but ``base_url`` (to find the secrets it reads from the
+    environment: a URL read from it is shown in the output as it always was)."""
+    out = [profile.method, profile.path, profile.body, *profile.headers.values()]
     if profile.poll is not None:
         out += [profile.poll.path, *profile.poll.headers.values(),
                 *value_templates(profile.poll).values()]
@@ -250,6 +250,7 @@ def load_profile(path: Path, base_url: str | None = None) -> CompiledProfile:
         raise InputError(f"{path.name}: contents must be valid YAML, got {problem}{where}") from err
     if not isinstance(raw, dict):
         raise InputError(f"{path.name}: top level must be a mapping, got {type(raw).__name__}")
+    raw = {k: v for k, v in raw.items() if not str(k).startswith("x-")}  # YAML anchor holders
     try:
         profile = TargetProfile.model_validate(raw)
     except ValidationError as err:

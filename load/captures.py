@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 import gevent
+from gevent.event import Event
 
 __all__ = ["CaptureFeed"]
 
@@ -30,6 +31,7 @@ class CaptureFeed:
         self.rows: list[dict[str, Any]] = []
         self.sent = 0
         self.failures = 0
+        self._closing = Event()
         self._greenlet = gevent.spawn(self._loop)
 
     def add(self, k: int, fields: dict[str, Any]) -> None:
@@ -47,10 +49,11 @@ class CaptureFeed:
                       f"({err})", file=sys.stderr, flush=True)
 
     def _loop(self) -> None:
-        while True:
-            gevent.sleep(FLUSH_S)
+        while not self._closing.wait(FLUSH_S):
             self._flush()
 
     def close(self) -> None:
-        self._greenlet.kill()
+        """Flush what is left; a batch being posted is finished first, never cut off."""
+        self._closing.set()
+        self._greenlet.join()
         self._flush()

@@ -1,4 +1,4 @@
-"""A real django-helpdesk (SQLite, on loopback) drilled end to end with targets/django-helpdesk.yaml.
+"""A real django-helpdesk (SQLite, loopback) drilled end to end with targets/django-helpdesk.yaml.
 
 The fixture migrates a fresh database, creates the drill's API user, an agent and the seven
 queues the profile names, and serves the helpdesk with its webhooks pointed at the drill's
@@ -7,6 +7,8 @@ own REST API, by the post's index (from the ticket title) mod 3:
 0: moves the ticket to the right queue, then posts a public follow-up (both come back by webhook);
 1: only moves it (no webhook is sent: only polling can see it);
 2: posts a closing follow-up (a reply and a close, by webhook).
+It works posts of the first 140 s of the 180 s storm only, so its last follow-up is not racing
+the end of the drill (django-helpdesk answers 500 to a follow-up whose webhook is refused).
 Every reply and queue change must be matched to the right post and scored.
 """
 
@@ -29,6 +31,7 @@ pytest.importorskip("helpdesk")
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = ROOT / "targets" / "django-helpdesk.yaml"
 PASSWORD = "s3cret-drill-pw"
+LAST_WORKED_T = 140.0  # of the 180 s storm: work done well before the drill ends (no race)
 QUEUES = ("inbox", "care", "care-t2", "sales", "pr", "legal", "security")  # ids 1-7
 SETUP = f"""
 from django.contrib.auth.models import User
@@ -105,8 +108,12 @@ class ScriptedAgent(threading.Thread):
                                                                "page_size": 500}).json()
             for ticket in tickets["results"]:
                 event_id = ticket["title"].split()[0]
-                if event_id not in self.done:
-                    self.done[event_id] = self._work(ticket["id"], event_id)
+                if event_id not in self.done and self.expected[event_id]["t"] < LAST_WORKED_T:
+                    self.done[event_id] = "failed"  # until the API calls all succeed
+                    try:
+                        self.done[event_id] = self._work(ticket["id"], event_id)
+                    except httpx.HTTPError:
+                        pass  # e.g. after the drill: its webhook refused, the helpdesk says 500
 
     def _work(self, ticket: int, event_id: str) -> str:
         group = int(event_id.split("-")[1]) % 3
@@ -134,7 +141,7 @@ def test_django_helpdesk_drilled_end_to_end(tmp_path: Path, helpdesk: Any) -> No
     subprocess.run([sys.executable, str(ROOT / "run_drill.py"), "generate",
                     str(ROOT / "scenarios/ci-smoke.yaml"), "-o", str(events), "--volume", "0.15"],
                    cwd=ROOT, check=True, capture_output=True, timeout=60)
-    expected = {e["id"]: e["labels"]["expected"] for e in _lines(events)}
+    expected = {e["id"]: {**e["labels"]["expected"], "t": e["t"]} for e in _lines(events)}
     agent = ScriptedAgent(base, expected)
     agent.start()
     env = {**os.environ, "HELPDESK_USER": "drillbot", "HELPDESK_PASSWORD": PASSWORD}
@@ -159,7 +166,7 @@ def test_django_helpdesk_drilled_end_to_end(tmp_path: Path, helpdesk: Any) -> No
     for action in actions:
         by_event.setdefault(action["event_id"], []).append(action)
     assert set(by_event) <= set(agent.done), "an action for a ticket nobody touched"
-    worked = {e: what for e, what in agent.done.items() if what != "nothing"}
+    worked = {e: what for e, what in agent.done.items() if what not in ("nothing", "failed")}
     assert len(worked) >= len(expected) // 2
     for event_id, what in worked.items():
         got = {(a["action"], a["source"].split(":")[0]) for a in by_event.get(event_id, [])}
@@ -171,7 +178,7 @@ def test_django_helpdesk_drilled_end_to_end(tmp_path: Path, helpdesk: Any) -> No
             assert replies[0]["source"] in ("callback:/hooks/helpdesk/followup", "poll")
             assert replies[0]["agent"] == "helpdesk-user-2"
         if what == "closed":
-            assert ("close", "callback") in got
+            assert {("close", "callback"), ("close", "poll")} & got
         if "moved" in what:
             triage = [a for a in by_event[event_id] if a["action"] == "triage"]
             assert len(triage) == 1 and triage[0]["route"] == exp["route"], by_event[event_id]
@@ -183,8 +190,9 @@ def test_django_helpdesk_drilled_end_to_end(tmp_path: Path, helpdesk: Any) -> No
     assert sources.count("callback:/hooks/helpdesk/followup") > len(sources) // 2, sources
 
     results = orjson.loads((run / "results.json").read_bytes())
-    replied = {e for e, what in worked.items() if "replied" in what or what == "closed"}
-    assert results["latency"]["first_response_s"]["count"] == len(replied)
+    replied = {e for e, what in worked.items() if ("replied" in what or what == "closed")
+               and expected[e]["respond"]}  # first response is scored where one is expected
+    assert results["latency"]["first_response_s"]["count"] == len(replied) > 0
     moved = {e for e, what in worked.items() if "moved" in what}
     per_route = results["escalation"]["per_route"]
     for route, row in per_route.items():  # every route the helpdesk expressed was the right one

@@ -130,8 +130,8 @@ class PlatformServer:
             status, payload = self._handle(method, path, headers, body, arrival)
         except Exception as err:  # never crash on a request: count it and answer 400
             status, payload = self._reject(400, f"error:{type(err).__name__}")
-        if status >= 400 and not path.startswith("/_drill/") and isinstance(payload, dict) \
-                and not payload.get("kept"):
+        kept = isinstance(payload, dict) and payload.pop("kept", False)
+        if status >= 400 and not path.startswith("/_drill/") and not kept:
             reason = self.unmapped.keep(status, str(payload.get("error")), method, path, headers,
                                         body, arrival)
             self.trace.add(path, "unmapped", reason, [])
@@ -238,8 +238,6 @@ class PlatformServer:
                 "latin-1") == self.control_token:
             await self.finish()
         status, payload = self.handle(scope["method"], scope["path"], headers, body, arrival)
-        if isinstance(payload, dict):
-            payload.pop("kept", None)
         data = orjson.dumps(payload)
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json"),

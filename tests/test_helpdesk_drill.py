@@ -26,8 +26,6 @@ import httpx
 import orjson
 import pytest
 
-pytest.importorskip("helpdesk")
-
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = ROOT / "targets" / "django-helpdesk.yaml"
 PASSWORD = "s3cret-drill-pw"

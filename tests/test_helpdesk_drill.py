@@ -218,3 +218,41 @@ def test_bad_callback_mapping_is_one_line_before_load(tmp_path: Path) -> None:
     assert "callbacks.0.event.capture must name a field of capture (ticket_id), got 'tiket'" \
         in done.stderr
     assert not (out / "events.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_probe_prints_how_each_callback_and_poll_was_mapped(helpdesk: Any) -> None:
+    base, platform_port = helpdesk
+    client = httpx.Client(base_url=base, auth=("agent", "agent-pw"), timeout=10)
+
+    def agent() -> None:  # the probe's ticket: moved to care, then answered
+        for _ in range(50):
+            tickets = client.get("/api/tickets/", params={"status": "1"}).json()["results"]
+            if tickets:
+                number = tickets[0]["id"]
+                client.patch(f"/api/tickets/{number}/", json={"queue": 2}).raise_for_status()
+                time.sleep(2.5)  # a poll (every 2 s) sees the move before the follow-up
+                client.post("/api/followups/", json={"ticket": number, "comment": "On it",
+                                                     "public": True}).raise_for_status()
+                return
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=agent, daemon=True)
+    thread.start()
+    env = {**os.environ, "HELPDESK_USER": "drillbot", "HELPDESK_PASSWORD": PASSWORD}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run_drill.py"), "probe", "--target", str(PROFILE),
+         "--base-url", base, "--platform-port", str(platform_port), "--wait", "6s"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    thread.join(timeout=5)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "> Authorization: <from env.HELPDESK_PASSWORD, env.HELPDESK_USER>" in out
+    assert "< 201 in " in out and "capture.ticket_id = 1" in out
+    assert "/hooks/helpdesk/new-ticket: held (waiting for capture.ticket_id)" in out
+    assert "callback:/hooks/helpdesk/new-ticket: mapped to ev-probe-" in out
+    assert "poll: mapped to ev-probe-" in out and "triage " in out and "route='care'" in out
+    assert "callback:/hooks/helpdesk/followup: mapped to ev-probe-" in out
+    assert "reply " in out and "text='On it'" in out
+    assert "summary: 2 actions recorded, 0 requests not mapped; poll: " in out
+    assert PASSWORD not in out

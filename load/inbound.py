@@ -55,10 +55,12 @@ class UnmappedLog:
         self._fh = self._path.open("ab")
 
     def keep(self, status: int, reason: str, method: str, path: str,
-             headers: dict[bytes, bytes], body: bytes | None, arrival: float) -> str:
-        """Count one unmapped request by reason; keep it (the first few); return the reason."""
+             headers: dict[bytes, bytes], body: bytes | None, arrival: float,
+             key: str | None = None) -> str:
+        """Count one unmapped request by ``key`` (else the reason without its values); keep it
+        (the first few) with the reason; return the reason."""
         reason = self.redact.text(reason)
-        self.counts[_reason_key(reason)] += 1
+        self.counts[key or _reason_key(reason)] += 1
         if self.kept < KEEP_UNMAPPED:
             self.kept += 1
             text = (body or b"").decode("utf-8", "replace")
@@ -120,7 +122,7 @@ class InboundHub:
         self.captured: dict[str, dict[str, Any]] = {}  # event id -> captured fields
         self.by_capture: dict[str, dict[str, str]] = {}  # capture name -> value -> event id
         self.states: dict[str, CaseState] = {}
-        self.pending: deque[tuple[float, _Callback, Any, str]] = deque()
+        self.pending: deque[tuple[float, _Callback, Any, str, dict[bytes, bytes]]] = deque()
         self.unmapped = unmapped
         self.mapped = 0
         self.no_change = 0
@@ -172,7 +174,7 @@ class InboundHub:
             if len(self.pending) >= MAX_PENDING:
                 return self.keep(503, "too many callbacks waiting for their capture", method,
                                  path, headers, body, arrival)
-            self.pending.append((arrival, callback, payload, path))
+            self.pending.append((arrival, callback, payload, path, headers))
             self._trace(path, "held", f"waiting for capture.{spec.event.capture}", [])
             return spec.answer, {"ok": True, "held": True}
         try:
@@ -227,19 +229,19 @@ class InboundHub:
 
     def _retry_pending(self, now: float) -> None:
         waiting, self.pending = self.pending, deque()
-        for arrival, callback, payload, path in waiting:
+        for arrival, callback, payload, path, headers in waiting:
             try:
                 event_id = self._find_event(callback, payload)
                 if event_id is None:
                     if now - arrival < HOLD_S:
-                        self.pending.append((arrival, callback, payload, path))
+                        self.pending.append((arrival, callback, payload, path, headers))
                         continue
                     value = _text(dig(payload, callback.spec.event.from_ or ""))
                     raise Unmapped(f"event: capture.{callback.spec.event.capture} {value!r} "
                                    f"was never captured (the create request was not accepted?)")
                 self.apply(event_id, callback.mapper, payload, arrival, f"callback:{path}")
             except Unmapped as err:
-                self.keep(422, str(err), callback.spec.method, path, {},
+                self.keep(422, str(err), callback.spec.method, path, headers,
                           orjson.dumps(payload), arrival)
 
     def finish(self) -> None:

@@ -49,6 +49,18 @@ START_TIMEOUT_S = 20.0
 BACKLOG = 4096
 
 
+WHY = {  # what a rejection reason means, kept beside the request in unmapped.jsonl
+    "not_found": "no such path (served: /platform/actions, /2/tweets and the profile's "
+                 "callbacks)",
+    "method": "these paths take POST",
+    "oversized": f"the body is over {MAX_BODY_BYTES // 1024} KiB",
+    "unauthorized": f"{SIGNATURE_HEADER} is missing or does not match the shared secret",
+    "malformed": "the body must be one JSON object",
+    "invalid": "/platform/actions needs action (one of " + ", ".join(sorted(ACTIONS)) + ") and "
+               "event_id (a string); /2/tweets needs text and reply.in_reply_to_tweet_id",
+}
+
+
 def platform_signature(secret: bytes, body: bytes) -> str:
     """The signature header value a stack must send when the endpoint has a secret."""
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
@@ -132,8 +144,9 @@ class PlatformServer:
             status, payload = self._reject(400, f"error:{type(err).__name__}")
         kept = isinstance(payload, dict) and payload.pop("kept", False)
         if status >= 400 and not path.startswith("/_drill/") and not kept:
-            reason = self.unmapped.keep(status, str(payload.get("error")), method, path, headers,
-                                        body, arrival)
+            error = str(payload.get("error"))
+            reason = self.unmapped.keep(status, f"{error}: {WHY.get(error, error)}", method, path,
+                                        headers, body, arrival, key=error)
             self.trace.add(path, "unmapped", reason, [])
         return status, payload
 

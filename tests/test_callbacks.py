@@ -129,7 +129,9 @@ def test_signed_webhook_verified_and_unmapped_requests_kept_without_secrets(
     kept = [orjson.loads(x) for x in (tmp_path / "unmapped.jsonl").read_bytes().splitlines()]
     assert [k["reason"] for k in kept] == [
         "signature in X-Sig does not match (sha256, hex)", "signature header X-Sig missing",
-        "invalid"]
+        "invalid: /platform/actions needs action (one of close, escalate, ignore, message, "
+        "reply, triage) and event_id (a string); /2/tweets needs text and "
+        "reply.in_reply_to_tweet_id"]
     assert kept[2]["path"] == "/platform/actions" and "authorization" not in kept[2]["headers"]
     assert b"token-value-123" not in (tmp_path / "unmapped.jsonl").read_bytes()
     stats = server.stats()["callbacks"]

@@ -12,8 +12,12 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator.errors import DrillError, InputError
+
+if TYPE_CHECKING:
+    from simulator.scenario import Scenario
 
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
@@ -103,6 +107,11 @@ def cmd_staff(args: argparse.Namespace) -> int:
     if reps < 1:
         raise InputError(f"staff: --replications must be an integer >= 1, got {reps}")
     scenario = load_scenario(args.scenario)
+    if args.schedule:
+        return _staff_schedule(args, scenario, interval, reps)
+    for flag in ("shift_lengths", "start_step", "max_agents", "yaml"):
+        if getattr(args, flag) is not None:
+            raise InputError(f"staff: --{flag.replace('_', '-')} needs --schedule")
     staffing = plan(scenario, seed=args.seed, replications=reps, interval_s=interval)
     if args.csv is not None:
         write_csv(staffing, args.csv, scenario.start_time)
@@ -110,6 +119,37 @@ def cmd_staff(args: argparse.Namespace) -> int:
         print(orjson.dumps(plan_json(staffing), option=orjson.OPT_INDENT_2).decode())
     else:
         print(plan_table(staffing, scenario.start_time))
+    return EXIT_OK
+
+
+def _staff_schedule(args: argparse.Namespace, scenario: Scenario, interval: float,
+                    reps: int) -> int:
+    """``staff --schedule``: the shift plan, verified by simulation."""
+    import orjson
+
+    from simulator.shiftprint import schedule_json, schedule_table, shifts_yaml
+    from simulator.shiftschedule import parse_options, schedule
+
+    if args.csv is not None:
+        raise InputError("staff: --csv writes the interval table, not a --schedule plan "
+                         "(use --json or --yaml)")
+    if args.yaml is not None and not args.yaml.parent.is_dir():
+        raise InputError(f"--yaml: must be a file in an existing folder, got {args.yaml}")
+    options = parse_options(scenario, args.shift_lengths, args.start_step, args.max_agents,
+                            interval, reps, args.seed)
+    result = schedule(scenario, options)
+    if args.yaml is not None:
+        try:
+            args.yaml.write_text(shifts_yaml(result, scenario.name), encoding="utf-8")
+        except OSError as err:
+            raise InputError(f"--yaml: must be a writable file, got {args.yaml} "
+                             f"({err.strerror})") from err
+    if args.json:
+        print(orjson.dumps(schedule_json(result), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(schedule_table(result))
+        if args.yaml is not None:
+            print(f"\nwrote the team.tiers[].shifts block to {args.yaml}")
     return EXIT_OK
 
 
@@ -140,6 +180,11 @@ def cmd_drill(args: argparse.Namespace) -> int:
                                         or args.target is not None):
         raise InputError(f"--sim-agents: must be an integer >= 0 with --live and the embedded "
                          f"stack, got {args.sim_agents}")
+    if args.plan is not None and not args.live:
+        raise InputError(f"--plan: an exercise plan runs in a live drill, so it needs --live, "
+                         f"got --plan {args.plan} alone")
+    if args.plan is not None and not args.plan.is_file():
+        raise InputError(f"--plan: must be a readable plan file, got {args.plan}")
     if args.platform_secret_file is not None:
         import os
 
@@ -163,7 +208,8 @@ def cmd_drill(args: argparse.Namespace) -> int:
         master_bind=args.master_bind or ("0.0.0.0" if remote else "127.0.0.1"),
         master_port=args.master_port if args.master_port is not None else (5557 if remote else 0),
         stack_config=args.stack_config, live=args.live, sim_agents=args.sim_agents or 0,
-        facilitator_port=args.facilitator_port, drain_s=drain_s)
+        facilitator_port=args.facilitator_port, plan=args.plan, debrief=args.debrief,
+        drain_s=drain_s)
     run_dir = run_drill(options)
     report = run_dir / "report.html"
     print(f"report: {report if report.exists() else run_dir / 'results.json'}")
@@ -251,6 +297,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, default=None, help="also write the plan as CSV")
     p.add_argument("--replications", type=int, default=4, metavar="N",
                    help="coupled runs (seeds seed..seed+N-1) the plan pools (default 4)")
+    p.add_argument("--schedule", action="store_true",
+                   help="turn the requirement into shifts (least paid agent-hours), verified "
+                        "by simulation")
+    p.add_argument("--shift-lengths", default=None, metavar="LIST",
+                   help="with --schedule: allowed shift lengths (default 4h,6h,8h where they "
+                        "fit the scenario)")
+    p.add_argument("--start-step", default=None, metavar="DURATION",
+                   help="with --schedule: shifts start every DURATION (default 30m)")
+    p.add_argument("--max-agents", type=int, default=None, metavar="N",
+                   help="with --schedule: at most N agents of a tier on duty at once")
+    p.add_argument("--yaml", type=Path, default=None, metavar="FILE",
+                   help="with --schedule: write the plan as a team.tiers[].shifts block")
     p.set_defaults(func=cmd_staff)
 
     p = sub.add_parser("drill", help="replay against a stack and measure")
@@ -296,6 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --live: keep at most N simulated agents per tier (default 0)")
     p.add_argument("--facilitator-port", type=int, default=0,
                    help="with --live: the facilitator page's port on 127.0.0.1 (default: any)")
+    p.add_argument("--plan", type=Path, default=None,
+                   help="with --live: run this exercise plan's timed injects (docs/training.md)")
+    p.add_argument("--debrief", action="store_true",
+                   help="write the training debrief for a drill that is not --live")
     p.set_defaults(func=cmd_drill)
 
     p = sub.add_parser("probe", help="send one event, print how what comes back is mapped")

@@ -19,6 +19,7 @@ from .agents import AgentPool, Clock
 from .config import Config
 from .dispatch import Case, Dispatcher
 from .outbox import Outbox
+from .people import People
 from .store import Store
 from .triage import Triager
 
@@ -41,6 +42,7 @@ class Stack:
         self.agents = AgentPool(cfg.tiers, self.dispatcher, self.clock,
                                 np.random.default_rng(cfg.seed), self.act, cfg.agents_enabled)
         self.cases: dict[str, Case] = {}
+        self.people = People()  # customers' journeys and threads, for the console
         self.accepted = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._restore()
@@ -51,6 +53,7 @@ class Stack:
             fields = {k: row[k] for k in row if k != "status"}
             case = Case(**fields)
             self.cases[case.event_id] = case
+            self.people.add(case, orjson.loads(case.event or "{}") | {"id": case.event_id})
             if row["status"] in ("queued", "open"):
                 self.dispatcher.enqueue(case)
             else:
@@ -87,6 +90,7 @@ class Stack:
             event=orjson.dumps(event).decode(),
         )
         self.cases[case.event_id] = case
+        self.people.add(case, event)
         self.act(TRIAGE_AGENT, case, "triage", {})
         if decision.respond:
             self.dispatcher.enqueue(case)
@@ -104,7 +108,9 @@ class Stack:
             case.tier = int(extra.get("tier") or case.tier + 1)
             if extra.get("route"):
                 case.route = str(extra["route"])
-        elif action == "reply":
+            if extra.get("priority"):  # a human rerouting a case may re-prioritise it
+                case.priority = str(extra["priority"])
+        elif action in ("reply", "message"):  # a message is a private answer (DM)
             if case.first_reply_at is None:
                 case.first_reply_at = now
         elif action == "close":

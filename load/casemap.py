@@ -7,8 +7,8 @@ with value maps) or lets the actions follow from changes of the case's ``state``
 
 - ``route`` (with ``tier`` and ``priority``) seen for the first time: ``triage``;
   changed later: ``escalate`` with the new values;
-- ``status`` changing to a value that maps to an action name (``close``, ``private``, ...):
-  that action;
+- ``status`` changing to a value that maps to an action name (``close``, ``message`` for a
+  thread taken private, ...): that action;
 - ``items`` (a list in the payload, e.g. a ticket's follow-ups): each item not seen before
   (by ``id``) that passes ``when`` becomes one action (``reply`` unless told), with ``agent``
   and ``text`` read from the item.
@@ -33,7 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = ["ACTION_NAMES", "CaseMap", "CaseMapper", "CaseState", "EventRule", "ItemsSpec",
            "Unmapped", "ValueSpec", "dig"]
 
-ACTION_NAMES = ("triage", "reply", "message", "escalate", "close", "private", "ignore")
+# The drill contract's actions (DESIGN.md section 6); taking a thread private is ``message``.
+ACTION_NAMES = ("triage", "reply", "message", "escalate", "close", "ignore")
 DECISION_FIELDS = ("route", "tier", "priority")
 
 
@@ -147,7 +148,7 @@ class CaseMap(BaseModel):
     route: ValueSpec | None = None
     tier: ValueSpec | None = None
     priority: ValueSpec | None = None
-    status: ValueSpec | None = None  # mapped to an action name on change (close, private, ...)
+    status: ValueSpec | None = None  # mapped to an action name on change (close, message, ...)
     agent: ValueSpec | None = None
     text: ValueSpec | None = None
     items: ItemsSpec | None = None

@@ -3,7 +3,9 @@
 Routes: ``GET /`` the page (``facilitator.html``, package data); ``GET /api/state`` the
 storm so far (``LiveSession.state``); ``POST /api/pause``, ``/api/resume``, ``/api/end``;
 ``POST /api/inject`` with ``{"preset": name}`` or ``{"intent", "emotion", "channel",
-"text"?, "followers"?, "handle"?}`` (``load.live_inject``); ``GET /api/presets``. It runs
+"text"?, "followers"?, "handle"?, "customer_id"?}`` (``load.live_inject``);
+``GET /api/presets``; ``GET /api/plan``: the exercise so far as a plan file (YAML,
+``load.live_plan``), to run again with ``--plan``. It runs
 in the drill's own gevent loop, so the controls act directly on the replay. Bad input
 answers 400 with ``{"error"}``; the page never crashes the drill.
 """
@@ -74,6 +76,12 @@ class FacilitatorApp:
             return [self.page]
         if method == "GET" and path == "/api/state":
             return self._json(start, "200 OK", s.state())
+        if method == "GET" and path == "/api/plan":
+            body = s.plan_text().encode()
+            start("200 OK", [("Content-Type", "application/yaml; charset=utf-8"),
+                             ("Content-Disposition", 'attachment; filename="plan.yaml"'),
+                             ("Cache-Control", "no-store"), ("Content-Length", str(len(body)))])
+            return [body]
         if method == "GET" and path == "/api/presets":
             return self._json(start, "200 OK", {
                 "presets": {k: {"title": p.title, "intent": p.intent, "count": p.count}
@@ -93,7 +101,12 @@ class FacilitatorApp:
             spec = injection_from_json(data)
             if isinstance(data, dict) and isinstance(data.get("count"), int):
                 spec = with_count(spec, data["count"])
-            ids = s.inject(spec)
+            kept = ({"preset": data["preset"]} if "preset" in data else
+                     {"post": {k: v for k, v in data.items() if v not in (None, "")
+                               and k != "count"}})
+            if isinstance(data.get("count"), int) and data["count"] != 1:
+                kept["count"] = data["count"]
+            ids = s.inject(spec, kept)
             if not ids:
                 return self._json(start, "409 Conflict", {"error": "the drill has ended"})
             return self._json(start, "200 OK", {"ids": ids})

@@ -4,9 +4,10 @@
 ``replay_events``. It owns the ``StormClock`` (pause/resume), serves the facilitator page
 (``load.facilitator``), injects posts (``load.live_inject``: appended to events.jsonl at
 once, sent to the target like replayed ones), ends the drill on request (sets the replay's
-stop event), and at the end folds the injected sends into the recordings (``merge``) and
-writes ``live.json`` (the facilitator's timeline) for the debrief. Runs in the drill's
-gevent loop.
+stop event), fires an exercise plan's timed injects (``load.live_plan``, ``--plan``) on the
+storm clock, and at the end folds the injected sends into the recordings (``merge``) and
+writes ``live.json`` (the facilitator's timeline, the plan) and ``plan.yaml`` (the exercise
+as run, to repeat it with another team) for the debrief. Runs in the drill's gevent loop.
 """
 
 from __future__ import annotations
@@ -24,15 +25,17 @@ from gevent.event import Event
 
 from load.live_clock import StormClock
 from load.live_inject import Injection, build_events
+from load.live_plan import ExercisePlan, plan_yaml
 from load.live_state import StormView
 from load.recorder import STATUS_ERROR, SendLog, build_histograms
 from load.schedule import Plan
 
-__all__ = ["LiveSession", "reduced_team"]
+__all__ = ["LiveSession", "reduced_team", "request_debrief"]
 
 SETTLE_S = 1.5  # after "end", let the stack's outbox deliver the last actions
 INJECT_SEED = 8
 INJECT_TIMEOUT_S = 10.0  # injected sends still in flight at the end are counted failed
+PLAN_POLL_S = 0.05  # how often the plan runner checks the storm clock
 
 
 def reduced_team(scenario_path: Path, agents: int, out: Path) -> Path:
@@ -55,12 +58,21 @@ def reduced_team(scenario_path: Path, agents: int, out: Path) -> Path:
     return out
 
 
+def request_debrief(run_dir: Path) -> None:
+    """Ask for a training debrief of a drill that was not live (``drill --debrief``)."""
+    data = {"live": False, "requested": True, "timeline": [], "injected": []}
+    (Path(run_dir) / "live.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+
+
 class LiveSession:
     """Pause, resume, inject and end for one live drill; see the module docstring."""
 
     def __init__(self, scenario: Any, run_dir: Path, speed: float, port: int = 0,
-                 sim_agents: int = 0) -> None:
+                 sim_agents: int = 0, plan: ExercisePlan | None = None) -> None:
         self.scenario = scenario
+        self.plan = plan
+        self.done: list[tuple[float, dict[str, Any]]] = []  # (at, body) of every inject
+        self._ended_at: float | None = None  # storm seconds played when the drill ended
         self.run_dir = Path(run_dir)
         self.speed = speed
         self.port = port
@@ -109,7 +121,19 @@ class LiveSession:
             platform.set_start(start_wall)
             self.clock.started(start_wall)
             self._note("start")
+            if self.plan is not None:
+                self._sending.append(gevent.spawn(self._run_plan, self.plan))
         return hook
+
+    def _run_plan(self, plan: ExercisePlan) -> None:
+        """Fire each planned inject when the storm clock reaches its time (pauses hold it)."""
+        for item in plan.injects:
+            while not self.ended and self.scenario_now() < item.at_s:
+                gevent.sleep(min(PLAN_POLL_S, max(0.0, item.at_s - self.scenario_now())
+                                 / self.speed))
+            if self.ended:
+                return
+            self.inject(item.spec, item.source, at=item.at_s)
 
     def progress(self, inner: Any) -> Any:
         """Wrap the progress line so the facilitator page sees the same counters."""
@@ -119,9 +143,13 @@ class LiveSession:
         return hook
 
     # -- the facilitator's controls ---------------------------------------------------------
+    def elapsed_wall(self) -> float:
+        """Wall seconds of storm played so far (pauses excluded), frozen at the end."""
+        return self._ended_at if self._ended_at is not None else self.clock.elapsed_wall()
+
     def scenario_now(self) -> float:
         """Scenario seconds played so far (pauses excluded)."""
-        return self.clock.elapsed_wall() * self.speed
+        return self.elapsed_wall() * self.speed
 
     def _note(self, kind: str, **extra: Any) -> dict[str, Any]:
         entry = {"kind": kind, "t": round(self.scenario_now(), 3),
@@ -146,20 +174,28 @@ class LiveSession:
         if self.ended:
             return
         self.resume()
-        self.ended = True
         self._note("end")
+        self._ended_at = self.clock.elapsed_wall()
+        self.ended = True
         if self._stop is not None:
             self._stop.set()
 
-    def inject(self, spec: Injection) -> list[str]:
-        """Build, record and send ``spec``; returns the new event ids."""
+    def inject(self, spec: Injection, body: dict[str, Any] | None = None,
+               at: float | None = None) -> list[str]:
+        """Build, record and send ``spec``; returns the new event ids.
+
+        ``body`` is the request as the facilitator (or the plan) wrote it, kept for "Save as
+        plan"; ``at`` (a planned inject) is its intended scenario time, so its latency is
+        measured from the plan's time, not from when it happened to fire.
+        """
         if self.ended or self._events_path is None:
             return []
-        t = self.scenario_now()
+        now = self.scenario_now()
+        t = now if at is None else at
         events = build_events(self.scenario, spec, t, len(self.injected) + 1, self.rng)
         with self._events_path.open("ab") as fh:
             fh.writelines(orjson.dumps(e) + b"\n" for e in events)
-        intended = self.clock.elapsed_wall()
+        intended = t / self.speed
         for ev in events:
             self.injected.append(ev)
             rec = {"intended_s": intended, "actual_s": float("nan"), "done_s": float("nan"),
@@ -169,9 +205,17 @@ class LiveSession:
         if self.view is not None:
             self.view.add(events)
         ids = [e["id"] for e in events]
+        self.done.append((round(t, 3), body or {"post": {"intent": spec.intent}}))
+        extra = {"planned": True, "due_t": round(t, 3)} if at is not None else {}
         self._note("inject", title=spec.title, ids=ids, intent=spec.intent,
-                   text=events[0]["text"])
+                   text=events[0]["text"], **extra)
         return ids
+
+    def plan_text(self) -> str:
+        """The exercise so far as a plan file (planned and ad-hoc injects at their times)."""
+        name = self.plan.name if self.plan is not None else f"{self.scenario.name} exercise"
+        rule = self.plan.take_private if self.plan is not None else None
+        return plan_yaml(name, self.done, rule)
 
     def _send(self, event: dict[str, Any], rec: dict[str, Any]) -> None:
         if self._client is None:
@@ -190,14 +234,30 @@ class LiveSession:
 
     def state(self) -> dict[str, Any]:
         """What the facilitator page shows: storm so far, team so far, controls' state."""
-        view = self.view.snapshot(self.clock.elapsed_wall()) if self.view else {}
+        view = (self.view.snapshot(self.elapsed_wall(), self._delivered())
+                if self.view else {})
+        planned = [] if self.plan is None else [
+            {"at_s": i.at_s, "title": i.spec.title} for i in self.plan.injects
+            if i.at_s > self.scenario_now()][:3]
         return {"scenario": self.scenario.name, "speed": self.speed,
                 "t": round(self.scenario_now(), 1),
                 "duration_s": float(self.scenario.duration),
                 "paused": self.clock.paused, "ended": self.ended,
                 "paused_total_s": round(self.clock.paused_total_s, 1),
                 "sent": int(self.latest.get("sent", 0)), "injected": len(self.injected),
-                "console_url": self.console_url, "timeline": self.timeline[-20:], **view}
+                "console_url": self.console_url, "timeline": self.timeline[-20:],
+                "plan": self.plan.summary() if self.plan is not None else None,
+                "next_planned": planned, **view}
+
+    def _delivered(self) -> np.ndarray | None:
+        """Per event (generated, then injected): the stack accepted it (2xx) so far."""
+        sender = self.clock.sender
+        if sender is None:
+            return None
+        # The sender's per-event status list, filled in as answers come back (read-only).
+        status = np.concatenate([np.asarray(sender._status, dtype=np.int64),
+                                 np.asarray([s["status"] for s in self.sends], dtype=np.int64)])
+        return (status >= 200) & (status < 300)
 
     # -- the end of the run -------------------------------------------------------------------
     def finish(self) -> None:
@@ -246,8 +306,12 @@ class LiveSession:
         data = {"live": True, "speed": self.speed, "sim_agents": self.sim_agents,
                 "facilitator_url": self.url, "console_url": self.console_url,
                 "paused_total_s": round(self.clock.paused_total_s, 3), "ended": self.ended,
-                "timeline": self.timeline, "injected": [e["id"] for e in self.injected]}
+                "timeline": self.timeline, "injected": [e["id"] for e in self.injected],
+                "plan": self.plan.summary() if self.plan is not None else None,
+                "take_private": self.plan.take_private if self.plan is not None else None}
         (self.run_dir / "live.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        if self.done:
+            (self.run_dir / "plan.yaml").write_text(self.plan_text(), encoding="utf-8")
 
 
 def _actions_on(path: Path, ids: set[str]) -> int:

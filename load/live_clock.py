@@ -39,6 +39,11 @@ class StormClock:
     def paused(self) -> bool:
         return self._paused_at is not None
 
+    @property
+    def sender(self) -> Any:
+        """The bound sender (None before the replay starts)."""
+        return self._sender
+
     def bind(self, sender: Any) -> None:
         """The sender whose origin (``_mono0``) a resume moves forward."""
         self._sender = sender

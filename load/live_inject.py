@@ -42,6 +42,7 @@ class Injection:
     segment: str = "regular"
     handle: str | None = None
     name: str | None = None
+    customer_id: str | None = None  # the same customer on several channels: a journey
     count: int = 1
     title: str = "post"
 
@@ -97,12 +98,16 @@ def injection_from_json(data: Any) -> Injection:
     handle = data.get("handle") or None
     if handle is not None and (not isinstance(handle, str) or len(handle) > 64):
         raise InputError(f"inject: handle must be a short string, got {handle!r}")
+    customer = data.get("customer_id") or None
+    if customer is not None and (not isinstance(customer, str) or len(customer) > 64):
+        raise InputError(f"inject: customer_id must be a short string, got {customer!r}")
     return Injection(intent=_choice(data.get("intent"), INTENTS, "intent"),
                      emotion=_choice(data.get("emotion", "neutral"), EMOTIONS, "emotion"),
                      channel=_choice(data.get("channel", "twitter"), CHANNELS, "channel"),
                      text=text, followers=followers,
                      segment=_choice(data.get("segment", "regular"), SEGMENTS, "segment"),
-                     handle=handle)
+                     handle=handle, customer_id=customer,
+                     title=f"{str(data.get('intent')).replace('_', ' ')} post")
 
 
 def _expected(policy: CompiledPolicy, spec: Injection, kind: str, incident: int,
@@ -161,7 +166,8 @@ def build_events(scenario: Any, spec: Injection, t: float, first: int,
             "id": ev_id, "t": round(t, 3), "channel": spec.channel, "kind": kind,
             "parent": None, "thread": f"th-live-{first + i:04d}",
             "author": {"handle": handles[i], "name": names[i], "followers": spec.followers,
-                       "verified": spec.verified, "customer_id": None, "segment": spec.segment},
+                       "verified": spec.verified, "customer_id": spec.customer_id,
+                       "segment": spec.segment},
             "text": texts[i], "lang": "en",
             "incident": scenario.incident_ids[incident] if incident >= 0 else None,
             "labels": {"intent": spec.intent, "emotion": spec.emotion,

@@ -2,8 +2,10 @@
 
 ``StormView`` knows every event's intended time and ground truth, and tails
 ``actions.jsonl`` (the platform endpoint's record, appended live) from where it last read.
-A post counts as delivered once its intended time has passed on the (pause-shifted) storm
-clock; the backlog is delivered posts that need an answer and have neither a reply nor a
+A post counts as delivered once the stack accepted it (the sender's status, 2xx), so the
+page's counters match what the report will score; without statuses (before the replay
+starts) a post counts once its intended time has passed on the (pause-shifted) storm
+clock. The backlog is delivered posts that need an answer and have neither a reply nor a
 close; *critical open* is the p1 posts among them. Cheap enough to call every second.
 """
 
@@ -79,13 +81,17 @@ class StormView:
             if kind in FINISH:
                 self.finished.add(k)
 
-    def snapshot(self, elapsed_wall: float) -> dict[str, Any]:
-        """Counters at ``elapsed_wall`` seconds of (unpaused) storm."""
+    def snapshot(self, elapsed_wall: float,
+                 accepted: np.ndarray | None = None) -> dict[str, Any]:
+        """Counters at ``elapsed_wall`` seconds of (unpaused) storm; ``accepted`` per event."""
         self._tail()
         now = elapsed_wall * self.speed
         t = np.asarray(self.t)
-        delivered = np.flatnonzero(t <= now)
-        minutes = (t[delivered] // MINUTE_S).astype(int)
+        if accepted is not None and len(accepted) == len(t):
+            delivered = np.flatnonzero(accepted)
+        else:
+            delivered = np.flatnonzero(t <= now)
+        minutes = (np.minimum(t[delivered], now) // MINUTE_S).astype(int)
         n_min = int(now // MINUTE_S) + 1
         posts = np.bincount(minutes, minlength=n_min).tolist() if len(minutes) else [0] * n_min
         open_ = [k for k in delivered.tolist()

@@ -62,6 +62,8 @@ class DrillOptions:
     live: bool = False  # a training drill: facilitator page, pause/resume/inject/end
     sim_agents: int = 0  # live: simulated agents per tier left in the embedded stack
     facilitator_port: int = 0
+    plan: Path | None = None  # live: an exercise plan of timed injects (load.live_plan)
+    debrief: bool = False  # a training debrief for a drill that is not --live
     drain_s: float = REQUEST_TIMEOUT_S  # wall seconds for requests in flight after the last send
 
 
@@ -299,9 +301,12 @@ def run_drill(options: DrillOptions) -> Path:
     team, live = options.scenario, None
     if options.live:
         from load.live import LiveSession, reduced_team
+        from load.live_plan import load_plan
 
+        plan = (load_plan(options.plan, float(scenario.duration))
+                if options.plan is not None else None)
         live = LiveSession(scenario, run_dir, speed, options.facilitator_port,
-                           options.sim_agents)
+                           options.sim_agents, plan)
         if options.target is None:
             team = reduced_team(options.scenario, options.sim_agents, run_dir / "live-team.yaml")
     # SIGINT/SIGTERM from here to the end set `stop`: generation is cut short, the replay
@@ -320,6 +325,10 @@ def run_drill(options: DrillOptions) -> Path:
                       master_bind=options.master_bind, master_port=options.master_port,
                       stack_team=team, stack_config=options.stack_config, stop=stop,
                       live=live, drain_s=options.drain_s)
+        if options.debrief and live is None:
+            from load.live import request_debrief
+
+            request_debrief(run_dir)
         print("writing results.json and report.html", file=sys.stderr, flush=True)
         _write_results(run_dir, scenario, options.command)
     finally:

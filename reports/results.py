@@ -20,6 +20,7 @@ from reports.findings import findings
 from reports.gates import evaluate, slo_gates
 from reports.latency import ingest_latency, response_latency
 from reports.outcomes import compute_outcomes
+from reports.recommended_plan import recommended_plan
 from reports.roster import roster_of
 from reports.runfolder import RunData, load_run
 from reports.sentiment import sentiment_metrics
@@ -111,6 +112,7 @@ def compute(
             "argv0": Path(sys.argv[0]).name,
         },
     }
+    results["staffing"]["schedule"] = recommended_plan(results["staffing"], roster)
     slo = _slo_dict(scenario)
     results["slo"] = slo
     results["gates"] = evaluate(slo_gates(slo, mode), results)

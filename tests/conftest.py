@@ -281,3 +281,19 @@ def tiny_scenario(tiny_scenario_data: dict[str, _CsAny]):  # type: ignore[no-unt
     from simulator.scenario import parse_scenario
 
     return parse_scenario(tiny_scenario_data, "tiny.yaml")
+
+
+# ---------------------------------------------------------------------------------------------
+# tiers: `make test-fast` runs `-m 'not slow'`. Whole modules of subprocess drills are slow;
+# other long tests carry `@pytest.mark.slow` themselves.
+# ---------------------------------------------------------------------------------------------
+SLOW_MODULES = frozenset({
+    "test_ci_gates_e2e", "test_reliability", "test_load_drill", "test_training",
+    "test_load_replay", "test_security",
+})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

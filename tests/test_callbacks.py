@@ -26,7 +26,7 @@ STATE_MAP = {
     "route": {"from": "queue", "map": {"inbox": None, "care": "care", "legal": "legal"}},
     "tier": {"from": "queue", "map": {"care": 1, "legal": 3}},
     "priority": {"from": "prio", "map": {1: "p1", 3: "p3"}},
-    "status": {"from": "status", "map": {1: "open", 4: "close", 9: "private"}},
+    "status": {"from": "status", "map": {1: "open", 4: "close", 9: "message"}},
     "items": {"from": "notes", "when": "{{ item.public }}", "agent": "by", "text": "body"},
 }
 
@@ -60,7 +60,7 @@ def test_state_changes_become_triage_escalate_close_and_items_replies() -> None:
     reopened = mapper.actions(_ticket("legal", status=1, prio=1, notes=notes), state, ctx)
     assert reopened == [] and not state.closed
     private = mapper.actions(_ticket("legal", status=9, prio=1, notes=notes), state, ctx)
-    assert [a["action"] for a in private] == ["private"]
+    assert [a["action"] for a in private] == ["message"]
 
 
 def test_explicit_action_from_the_payload_with_a_value_map() -> None:

@@ -1,6 +1,11 @@
-"""The agent console driven in headless Chromium: sign in, open a case, reply, escalate."""
+"""The agent console driven in headless Chromium: sign in, open a case, reply, escalate, route
+to any department, take a case private, see the customer's journey, hold several cases."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -14,11 +19,25 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 pytestmark = pytest.mark.browser
 
 
-def post(url: str, event_id: str, text: str) -> None:
+SHOTS = Path(os.environ.get("DRILL_SHOTS", "")) if os.environ.get("DRILL_SHOTS") else None
+
+
+def post(url: str, event_id: str, text: str, channel: str = "twitter", handle: str = "@pat",
+         customer: str | None = None, thread: str | None = None) -> None:
     r = httpx.post(url + "/events", json={
-        "id": event_id, "text": text, "channel": "twitter",
-        "author": {"handle": "@pat", "followers": 40}}, timeout=10)
+        "id": event_id, "text": text, "channel": channel, "thread": thread,
+        "author": {"handle": handle, "followers": 40, "customer_id": customer}}, timeout=10)
     assert r.status_code == 202
+
+
+def sign_in(browser: Any, url: str, name: str, tier: str = "1") -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(url + "/console")
+    page.fill("#name", name)
+    page.select_option("#signin-tier", tier)
+    page.click("#signin-button")
+    expect(page.locator("#who")).to_have_text(f"signed in as {name}")
+    return page
 
 
 def test_trainee_replies_and_escalates_in_the_console(reference_stack, carestack_sink) -> None:
@@ -61,3 +80,89 @@ def test_trainee_replies_and_escalates_in_the_console(reference_stack, carestack
     assert reply["text"] == "Hi Pat, you can add a bag under Manage booking."
     assert (escalate["agent"], escalate["route"], escalate["tier"]) == ("Trainee Tess", "care", 2)
     assert len(acts) == 4  # two triage actions plus the trainee's two
+
+
+def test_trainees_route_take_private_and_see_the_journey(reference_stack, carestack_sink) -> None:
+    sink = carestack_sink()
+    tiers = [{"name": "frontline", "tier": 1, "routes": ["care", "sales"], "agents": 1,
+              "handle_time": {"mean": "4m"}},
+             {"name": "legal-security", "tier": 3, "routes": ["legal", "security"],
+              "agents": 1, "handle_time": {"mean": "20m"}}]
+    url = reference_stack(sink.url, "--no-agents", config={"tiers": tiers})
+    post(url, "ev-mail", "I was charged twice for my booking, please refund", channel="email",
+         handle="kim@example.com", customer="C-7", thread="th-mail")
+    post(url, "ev-faint", "a passenger fainted at gate 4 and nobody came", handle="@lee")
+    post(url, "ev-tw", "still no refund for the double charge, this is ridiculous",
+         handle="@kim", customer="C-7", thread="th-tw")
+    post(url, "ev-q2", "can I change my seat online?", handle="@sam")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            ana = sign_in(browser, url, "Trainee Ana")
+            # Triage put the fainting in care tier 1; Ana sends it to legal tier 3.
+            ana.locator("#queue tr.case", has_text="fainted").click()
+            expect(ana.locator("#case-meta")).to_contain_text("care tier 1")
+            ana.select_option("#route-to", "legal")
+            ana.select_option("#route-tier", "3")
+            ana.select_option("#route-priority", "p1")
+            ana.click("#route")
+            expect(ana.locator("#status")).to_contain_text("routed to legal tier 3")
+            expect(ana.locator("#queue tr.case", has_text="fainted")).to_contain_text("legal / 3")
+            expect(ana.locator("#queue tr.case").first).to_contain_text("fainted")  # p1 first
+            # The journey: Kim's tweet shows her earlier email, then Ana takes it private.
+            ana.locator("#queue tr.case", has_text="double charge").click()
+            expect(ana.locator("#case-customer")).to_contain_text("C-7")
+            expect(ana.locator("#journey li")).to_have_count(1)
+            expect(ana.locator("#journey")).to_contain_text("charged twice")
+            expect(ana.locator("#journey")).to_contain_text("email")
+            ana.fill("#reply-text", "Hi Kim, sorry about this: we have sent you a DM to sort it.")
+            ana.click("#reply")
+            ana.fill("#reply-text", "Kim, please send your booking reference here.")
+            ana.click("#private")
+            expect(ana.locator("#status")).to_contain_text("private sent")
+            expect(ana.locator("#reply-text")).to_have_value("")
+            expect(ana.locator("#turns li")).to_have_count(3)
+            expect(ana.locator("#turns li.brand.private")).to_contain_text("booking reference")
+            expect(ana.locator("#case-meta")).to_contain_text("taken private")
+            if SHOTS:
+                ana.screenshot(path=str(SHOTS / "console.png"), full_page=True)
+            # One case at a time (no concurrency in this config): a second claim is refused
+            # until she closes the first.
+            ana.locator("#queue tr.case", has_text="change my seat").click()
+            expect(ana.locator("#status")).to_contain_text("fewer than 1 open case")
+            expect(ana.locator("#load")).to_have_text("holding 1 of 1")
+            ana.click("#close")
+            expect(ana.locator("#mine tr.case")).to_have_count(0)
+            ana.locator("#queue tr.case", has_text="change my seat").click()
+            expect(ana.locator("#close")).to_have_text("Close (no action)")
+            ana.click("#close")
+            expect(ana.locator("#status")).to_contain_text("close sent")
+            # Ben (tier 3) takes the rerouted post from the legal queue.
+            ben = sign_in(browser, url, "Trainee Ben", "3")
+            ben.locator("#queue tr.case", has_text="fainted").click()
+            expect(ben.locator("#case-meta")).to_contain_text("legal tier 3")
+        finally:
+            browser.close()
+
+    sink.wait_for(lambda a: len([x for x in a if x["action"] != "triage"]) >= 5)
+    route = sink.of("ev-faint", "escalate")[0]
+    assert (route["agent"], route["route"], route["tier"], route["priority"]) == (
+        "Trainee Ana", "legal", 3, "p1")
+    dm = sink.of("ev-tw", "message")[0]
+    assert (dm["agent"], dm["text"]) == ("Trainee Ana",
+                                         "Kim, please send your booking reference here.")
+    assert [a["action"] for a in sink.of("ev-q2")] == ["triage", "close"]
+    case = httpx.get(url + "/api/cases/ev-faint", timeout=10).json()
+    assert (case["route"], case["tier"], case["agent"]) == ("legal", 3, "Trainee Ben")
+
+
+def test_a_trainee_holds_up_to_the_tiers_concurrency() -> None:
+    from types import SimpleNamespace
+
+    from carestack.console_api import _concurrency, _limit
+
+    tiers = (SimpleNamespace(tier=1, concurrency=3), SimpleNamespace(tier=2))
+    stack: Any = SimpleNamespace(cfg=SimpleNamespace(tiers=tiers))
+    assert _limit(stack, 1) == 3 and _limit(stack, None) == 3  # lowest tier by default
+    assert _limit(stack, 2) == 1  # no concurrency in the config: one case at a time
+    assert _concurrency(SimpleNamespace(concurrency=0)) == 1

@@ -8,6 +8,7 @@ and ends it, all in headless Chromium. The results and the report must say what 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from load.live_clock import StormClock
 from load.live_inject import PRESETS, build_events, injection_from_json
+from load.live_plan import load_plan
 from simulator.errors import InputError
 from simulator.scenario import load_scenario
 
@@ -63,7 +65,7 @@ def _wait_line(path: Path, prefix: str, proc: subprocess.Popen[bytes]) -> str:
 
 
 def _sign_in(browser: Any, console: str, name: str) -> Any:
-    page = browser.new_context().new_page()
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.goto(console)
     page.fill("#name", name)
     page.click("#signin-button")
@@ -76,14 +78,38 @@ def _open_case(page: Any, text: str) -> None:
     expect(page.locator("#case-text")).to_contain_text(text)
 
 
+PLAN = {
+    "plan": "misroutes-and-a-journey",
+    "injects": [
+        {"at": "2s", "preset": "journalist"},
+        {"at": "3s", "post": {"intent": "safety", "emotion": "sad", "text": SAFETY_TEXT,
+                              "handle": "@lee_at_gate4"}},
+        {"at": "4s", "post": {"intent": "complaint", "emotion": "angry", "channel": "email",
+                              "text": "I was charged twice for my booking, please refund",
+                              "handle": "kim@example.com", "customer_id": "C-J1"}},
+        {"at": "6s", "post": {"intent": "complaint", "emotion": "angry",
+                              "text": "still no refund for the double charge, ridiculous",
+                              "handle": "@kim_flies", "customer_id": "C-J1"}},
+    ],
+}
+
+
+def _shot(page: Any, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / name), full_page=True)
+
+
 @pytest.mark.browser
-def test_two_trainees_and_a_facilitator_run_a_live_drill(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_two_trainees_are_scored_on_their_own_decisions(tmp_path: Path) -> None:
     scenario = tiny_live_scenario(tmp_path / "tiny.yaml")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(yaml.safe_dump(PLAN, sort_keys=False), encoding="utf-8")
+    shots = Path(os.environ.get("DRILL_SHOTS") or tmp_path)
     run_dir, err_path = tmp_path / "run", tmp_path / "drill.err"
     with err_path.open("wb") as err:
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "run_drill.py"), "drill", str(scenario), "--live",
-             "-o", str(run_dir), "--platform-port", "0"],
+             "--plan", str(plan), "-o", str(run_dir), "--platform-port", "0"],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
     try:
         facilitator = _wait_line(err_path, "facilitator: ", proc)
@@ -94,58 +120,76 @@ def test_two_trainees_and_a_facilitator_run_a_live_drill(tmp_path: Path) -> None
                 lead = browser.new_context().new_page()
                 lead.on("dialog", lambda dialog: dialog.accept())
                 lead.goto(facilitator)
-                expect(lead.locator("#state")).to_have_text("running")
+                expect(lead.locator("#plan")).to_contain_text("misroutes-and-a-journey")
+                # The plan's four injects fire on the storm clock.
+                expect(lead.locator("#injected")).to_have_text("4", timeout=20_000)
                 lead.click("#pause")
                 expect(lead.locator("#state")).to_have_text("paused")
                 lead.wait_for_timeout(HOLD_MS)
                 lead.click("#resume")
                 expect(lead.locator("#state")).to_have_text("running")
-                lead.click("#preset-journalist")
-                expect(lead.locator("#message")).to_contain_text("ev-live-0001")
-                lead.fill("#inj-text", SAFETY_TEXT)
-                lead.select_option("#inj-intent", "safety")
-                lead.select_option("#inj-emotion", "sad")
-                lead.click("#inject")
-                expect(lead.locator("#message")).to_contain_text("ev-live-0002")
-                expect(lead.locator("#injected")).to_have_text("2")
 
                 ana = _sign_in(browser, console, "Trainee Ana")
                 ben = _sign_in(browser, console, "Trainee Ben")
-                # Ana answers the journalist, then closes one ordinary case without a reply.
+                # Triage put the journalist in care tier 2 (policy: pr). Ana answers it without
+                # rerouting: no routing decision of hers, so she is not charged for it.
                 _open_case(ana, "Daily Ledger")
                 ana.fill("#reply-text", "Hi Dana, our press office will call you within the hour.")
                 ana.click("#reply")
                 expect(ana.locator("#status")).to_contain_text("reply sent")
-                # Ben answers the safety post but keeps it in care: a critical miss.
-                _open_case(ben, "fainted")
-                ben.fill("#reply-text", "We are so sorry. Staff are on their way to gate 4.")
-                ben.click("#reply")
-                expect(ben.locator("#status")).to_contain_text("reply sent")
-                ben.click("#close")
-                expect(ben.locator("#status")).to_contain_text("close sent")
-                other = ana.locator("#queue tr.case").filter(has_not_text="fainted").filter(
-                    has_not_text="Daily Ledger").first
-                other.click(timeout=20_000)
-                expect(ana.locator("#case-meta")).to_contain_text("Trainee Ana")
                 ana.click("#close")
                 expect(ana.locator("#status")).to_contain_text("close sent")
+                # Triage put the fainting in care tier 1; Ben routes it to legal tier 3, p1.
+                _open_case(ben, "fainted")
+                expect(ben.locator("#case-meta")).to_contain_text("care tier 1")
+                ben.select_option("#route-to", "legal")
+                ben.select_option("#route-tier", "3")
+                ben.select_option("#route-priority", "p1")
+                ben.click("#route")
+                expect(ben.locator("#status")).to_contain_text("routed to legal tier 3")
+                # Kim wrote by email, then on twitter: Ana sees the journey and takes it private.
+                _open_case(ana, "double charge")
+                expect(ana.locator("#journey")).to_contain_text("charged twice")
+                expect(ana.locator("#journey")).to_contain_text("email")
+                ana.fill("#reply-text", "Kim, sorry: please DM us your booking reference.")
+                ana.click("#private")
+                expect(ana.locator("#status")).to_contain_text("private sent")
+                expect(ana.locator("#turns li.brand.private")).to_have_count(1)
+                _shot(ana, shots, "console.png")
+                ana.click("#close")
+                expect(ana.locator("#status")).to_contain_text("close sent")
+                # A typed post: the box is cleared once it is injected.
+                lead.fill("#inj-text", "is the app down again?")
+                lead.select_option("#inj-intent", "question")
+                lead.click("#inject")
+                expect(lead.locator("#message")).to_contain_text("ev-live-0005")
+                expect(lead.locator("#inj-text")).to_have_value("")
                 expect(lead.locator("#agents")).to_contain_text("Trainee Ben", timeout=10_000)
+                saved = lead.request.get(facilitator + "api/plan").text()  # "Save as plan"
+                assert "misroutes-and-a-journey" in saved and "is the app down again?" in saved
+                _shot(lead, shots, "facilitator.png")
 
                 lead.click("#end")
+                expect(lead.locator("#state")).to_have_text("ended")
+                lead.wait_for_timeout(1500)  # one more refresh after the last sends settled
+                shown_delivered = int(lead.locator("#delivered").inner_text())
                 assert proc.wait(timeout=RUN_TIMEOUT_S) == 0, err_path.read_text()
 
                 report = browser.new_context().new_page()
                 report.goto((run_dir / "report.html").as_uri())
                 section = report.locator("#debrief")
                 expect(section).to_contain_text("Training debrief")
+                expect(section).to_contain_text("misroutes-and-a-journey")
                 ana_row = section.locator('tr.trainee[data-agent="Trainee Ana"]')
                 ben_row = section.locator('tr.trainee[data-agent="Trainee Ben"]')
-                expect(ana_row.locator("td.cases")).to_have_text("2")
-                expect(ana_row.locator("td.responses")).to_have_text("1")
-                expect(ben_row.locator("td.misses")).to_have_text("1")
-                expect(section.locator("tr.miss")).to_contain_text(SAFETY_TEXT)
-                expect(section.locator("ol.moments li")).to_have_count(3)
-                expect(section.locator("ol.moments")).to_contain_text(SAFETY_TEXT)
+                expect(ana_row.locator("td.routed")).to_have_text("0 of 0")
+                expect(ana_row.locator("td.private")).to_have_text("1 of 1")
+                expect(ben_row.locator("td.routed")).to_have_text("1 of 1")
+                expect(ben_row.locator("td.misses")).to_have_text("0")
+                expect(section.locator("p.triage-line")).to_contain_text("rerouted right")
+                section.scroll_into_view_if_needed()
+                report.set_viewport_size({"width": 1280, "height": 1000})
+                section.screenshot(path=str(shots / "debrief.png"))
             finally:
                 browser.close()
     finally:
@@ -154,32 +198,42 @@ def test_two_trainees_and_a_facilitator_run_a_live_drill(tmp_path: Path) -> None
             proc.wait()
 
     results = orjson.loads((run_dir / "results.json").read_bytes())
-    rows = {r["agent"]: r for r in results["debrief"]["trainees"]}
+    d = results["debrief"]
+    rows = {r["agent"]: r for r in d["trainees"]}
     assert set(rows) == {"Trainee Ana", "Trainee Ben"}
     ana_r, ben_r = rows["Trainee Ana"], rows["Trainee Ben"]
-    assert (ana_r["cases"], ana_r["responses"], ana_r["critical_misses"]) == (2, 1, 0)
-    assert (ana_r["sla_met"], ana_r["sla_due"]) == (1, 1)
-    assert (ben_r["cases"], ben_r["responses"], ben_r["critical_misses"]) == (1, 1, 1)
-    assert [m["text"] for m in ben_r["critical_missed_posts"]] == [SAFETY_TEXT]
-    assert ben_r["median_first_response_s"] is not None
+    assert (ana_r["routed"], ana_r["private_due"], ana_r["private_met"]) == (0, 1, 1)
+    assert (ana_r["sla_met"], ana_r["sla_due"], ana_r["critical_misses"]) == (2, 2, 0)
+    assert (ben_r["routed"], ben_r["routed_right"], ben_r["critical_misses"]) == (1, 1, 0)
+    triage = d["triage"]
+    misrouted = {p["event_id"]: p for p in triage["misrouted_posts"]}
+    assert misrouted["ev-live-0001"]["triage"] == "care/2"  # the journalist: triage's miss
+    assert misrouted["ev-live-0002"]["triage"] == "care/1"  # the fainting, rerouted by Ben
+    assert triage["corrected_by_trainees"] >= 1
+    # Moments: only posts a trainee held, or that waited in the queue long enough.
+    for m in d["moments"]:
+        assert m["agent"] in (None, "Trainee Ana", "Trainee Ben")
+        assert m["agent"] is not None or m["t"] <= d["end_s"] - d["actionable_s"]
 
     events = [orjson.loads(line) for line in (run_dir / "events.jsonl").read_bytes().splitlines()]
     injected = {e["id"]: e for e in events if e["id"].startswith("ev-live-")}
-    assert sorted(injected) == ["ev-live-0001", "ev-live-0002"]
-    assert injected["ev-live-0002"]["labels"]["expected"]["priority"] == "p1"
-    assert injected["ev-live-0001"]["labels"]["intent"] == "media_inquiry"
+    assert sorted(injected) == [f"ev-live-{i:04d}" for i in range(1, 6)]
+    # Planned injects carry the plan's time: latency is measured from it.
+    assert [injected[f"ev-live-{i:04d}"]["t"] for i in range(1, 5)] == [2.0, 3.0, 4.0, 6.0]
     with np.load(run_dir / "sends.npz") as sends:
-        assert len(sends["status"]) == len(events)
-        assert (sends["status"][-2:] == 202).all()  # the injected posts reached the stack
-    replay = orjson.loads((run_dir / "replay.json").read_bytes())
-    assert replay["counts"]["generated"] == len(events) == results["counts"]["generated"]
-    assert replay["stopped_reason"] == "ended"
+        status = sends["status"]
+        assert len(status) == len(events)
+        assert (status[-5:] == 202).all()  # every inject reached the stack
+        assert shown_delivered == int(((status >= 200) & (status < 300)).sum())
     live = orjson.loads((run_dir / "live.json").read_bytes())
-    kinds = [e["kind"] for e in live["timeline"]]
-    assert kinds == ["start", "pause", "resume", "inject", "inject", "end"]
-    assert live["paused_total_s"] > 0
-    marks = [m["kind"] for m in results["debrief"]["timeline"]["facilitator"]]
-    assert marks == ["pause", "resume", "inject", "inject", "end"]
+    planned = [e for e in live["timeline"] if e.get("planned")]
+    assert [e["due_t"] for e in planned] == [2.0, 3.0, 4.0, 6.0]
+    assert all(e["t"] >= e["due_t"] for e in planned)
+    assert live["plan"]["name"] == "misroutes-and-a-journey"
+    # The exercise as run is saved as a plan another team can run: same planned injects.
+    again = load_plan(run_dir / "plan.yaml", 30.0)
+    assert [i.at_s for i in again.injects][:4] == [2.0, 3.0, 4.0, 6.0]
+    assert len(again.injects) == 5
 
 
 def test_pause_moves_the_schedule_by_the_time_held() -> None:

@@ -7,7 +7,7 @@ the captures the sender streams in (``capture.ticket_id`` -> event, live, also a
 every inbound request it could not map in ``unmapped.jsonl`` with the reason (the first
 ``KEEP_UNMAPPED``; all are counted). A callback naming a captured id not yet captured (a
 helpdesk that calls its webhook before answering the create request) is held until the
-capture arrives, at most ``HOLD_S``; ``finish()`` gives up on the rest. ``trace`` lists the
+capture arrives, at most ``HOLD_S``; ``finish()`` gives up on the rest. ``Trace`` lists the
 latest mappings for ``drill probe``.
 """
 

@@ -3,8 +3,9 @@
 Runs in the platform endpoint's process (asyncio, httpx), beside the callbacks, so a change
 seen by a webhook is not reported again by a poll (``load.inbound`` holds each case's state).
 A case is polled once the sender has streamed its capture (the stack accepted it) and until
-it is closed; each round sends ``GET path`` (the profile's ``poll.path`` and ``poll.headers``,
-templates over ``event``, ``capture``, ``vars`` and ``env``) for every open case, at most
+it is closed; each round sends ``GET path`` (the profile's ``poll.path``, with the profile's
+``headers`` but Content-Type, and ``poll.headers`` on top; templates over ``event``,
+``capture``, ``vars`` and ``env``) for every open case, at most
 ``poll.concurrency`` at a time, then waits for the rest of ``poll.every``. Answers are mapped
 with the profile's ``poll`` mapping; an action is stamped with the answer's arrival, so a
 change is seen up to one interval late. Every failure is counted by reason (HTTP status,
@@ -42,7 +43,11 @@ class Poller:
         self.spec = spec
         self.mapper = CaseMapper(spec, profile.env)
         self.path = profile.env.from_string(spec.path)
-        self.headers = {k: profile.env.from_string(v) for k, v in spec.headers.items()}
+        # the profile's own headers (its credentials), then the poll's own on top
+        headers = {k: v for k, v in profile.profile.headers.items()
+                   if k.lower() != "content-type"}
+        self.headers = {k: profile.env.from_string(v) for k, v in {**headers,
+                                                                   **spec.headers}.items()}
         self.base_url = profile.base_url
         self.rounds = 0
         self.requests = 0

@@ -12,8 +12,9 @@ A callback is one inbound path the platform endpoint serves beside its own shape
 
 ``poll:`` reads each open case from the stack during the drill, with the same mapping
 (``load.casemap``), on an interval, with the profile's headers and its own on top
-(templates over ``event``, ``capture``, ``vars`` and ``env``). The legacy ``fields: {route: route, ...}`` form is kept:
-route, tier and priority become the mapping, other names are copied into each action.
+(templates over ``event``, ``capture``, ``vars`` and ``env``). The legacy
+``fields: {route: route, ...}`` form is kept: route, tier and priority become the mapping,
+other names are copied into each action.
 """
 
 from __future__ import annotations

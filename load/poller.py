@@ -100,7 +100,10 @@ class Poller:
 
         async def one(event_id: str) -> None:
             async with gate:
-                await self._poll(event_id)
+                try:
+                    await self._poll(event_id)
+                except Exception as err:  # a surprise must not end the polling: count it
+                    self._fail(f"error:{type(err).__name__}", event_id)
 
         await asyncio.gather(*(one(eid) for eid in cases))
 

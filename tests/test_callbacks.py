@@ -230,3 +230,30 @@ def test_bad_drain_is_one_line(tmp_path: Path, flags: list[str]) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("error: --drain: must be a duration > 0") and \
         done.stderr.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_poll_failures_are_counted_and_shown_in_the_report(tmp_path: Path,
+                                                           reference_stack: Any) -> None:
+    from load.launcher import free_port
+
+    port = free_port()
+    base = reference_stack(f"http://127.0.0.1:{port}", "--no-agents")
+    profile = tmp_path / "polling.yaml"
+    profile.write_text((ROOT / "targets/reference.yaml").read_text() + (
+        "poll:\n  every: 0.5s\n  path: /no-such-cases/{{ capture.case_id }}\n  route: route\n"))
+    run = tmp_path / "run"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "run_drill.py"), "drill", str(ROOT / "scenarios/ci-smoke.yaml"),
+         "--target", str(profile), "--base-url", base, "--platform-port", str(port),
+         "--volume", "0.05", "--speed", "30", "--grace", "10s", "-o", str(run)], cwd=ROOT,
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    replay = orjson.loads((run / "replay.json").read_bytes())
+    poll = replay["poll"]
+    assert poll["requests"] == poll["failed"] == replay["counts"]["poll_failures"] > 0
+    assert poll["failed_by_reason"] == {"HTTP 404": poll["failed"]} and poll["ok"] == 0
+    assert not any(a.get("source") == "poll" for a in
+                   (orjson.loads(x) for x in (run / "actions.jsonl").read_bytes().splitlines()))
+    html = (run / "report.html").read_text()
+    assert f"{poll['failed']} failed</span> (HTTP 404 × {poll['failed']})" in html

@@ -3,8 +3,9 @@
 Each template must parse, may name only what it is given (inject templates: ``event``,
 ``vars``, ``env``; poll templates also ``capture``; mapping templates also ``payload`` and
 ``item``), and the poll templates must render for a sample event with a sample capture
-(so ``capture.tiket_id`` or an unset ``env.HELPDESK_TOKEN`` is found now, not as a failure per
-poll). A callback finding its event by a captured id must name a field of ``capture``.
+(so ``capture.tiket_id`` is found now, not as a failure per poll). Every ``env.NAME`` a
+template reads without ``| default(...)`` must be set. A callback finding its event by a
+captured id must name a field of ``capture``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import jinja2
 
 from load.callbacks import value_templates
-from load.templating import TEMPLATE_NAMES, check_names, template_env
+from load.templating import TEMPLATE_NAMES, check_names, required_env, template_env
 from simulator.errors import InputError
 
 __all__ = ["SAMPLE_EVENT", "check_templates"]
@@ -49,6 +50,11 @@ def _check(env: jinja2.Environment, where: str, field: str, source: str,
     if unknown is not None:
         raise _fail(where, field, f"unknown name {unknown!r} (templates here may use "
                                   f"{', '.join(sorted(allowed))})")
+    environ = template_env()
+    for name in required_env(env, source):
+        if not environ.get(name):
+            raise InputError(f"{where}: {field} reads env.{name}, which must be set in the "
+                             f"environment, got it unset (or add | default(...))")
 
 
 def check_templates(profile: Any, env: jinja2.Environment, where: str) -> None:

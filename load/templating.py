@@ -22,7 +22,8 @@ import jinja2
 import orjson
 from jinja2 import meta, nodes
 
-__all__ = ["Redactor", "TEMPLATE_NAMES", "check_names", "env_names", "environment", "template_env"]
+__all__ = ["Redactor", "TEMPLATE_NAMES", "check_names", "env_names", "environment",
+           "required_env", "template_env"]
 
 TEMPLATE_NAMES = frozenset({"event", "vars", "env", "capture", "payload", "item"})
 MIN_SECRET_CHARS = 4  # shorter values (a port, "1") would redact half the output
@@ -68,6 +69,15 @@ def env_names(env: jinja2.Environment, sources: Iterable[str]) -> set[str]:
                     and isinstance(item.arg, nodes.Const) and isinstance(item.arg.value, str)):
                 names.add(item.arg.value)
     return names
+
+
+def required_env(env: jinja2.Environment, source: str) -> list[str]:
+    """Environment variables ``source`` reads without a ``default`` (they must be set)."""
+    tree = env.parse(source)
+    defaulted = {id(f.node) for f in tree.find_all(nodes.Filter) if f.name == "default"}
+    return sorted({node.attr for node in tree.find_all(nodes.Getattr)
+                   if isinstance(node.node, nodes.Name) and node.node.name == "env"
+                   and id(node) not in defaulted})
 
 
 class Redactor:

@@ -166,7 +166,10 @@ BAD_PROFILES = [
     ("poll:\n  path: /t/{{ evnt.id }}/\n",
      "poll.path: unknown name 'evnt'"),
     ("poll:\n  path: /t/\n  headers: {X-Key: '{{ env.UNSET_DRILL_KEY_X }}'}\n",
-     "poll.headers.X-Key: 'UNSET_DRILL_KEY_X' is not defined (an unset environment variable"),
+     "poll.headers.X-Key reads env.UNSET_DRILL_KEY_X, which must be set in the environment, "
+     "got it unset (or add | default(...))"),
+    ("headers: {X-Key: '{{ env.UNSET_DRILL_KEY_X | default(\"k\") }}-{{ env.UNSET_DRILL_Y }}'}\n",
+     "headers.X-Key reads env.UNSET_DRILL_Y, which must be set"),
     ("poll:\n  path: /t/\n  items: {from: x, when: '{{ itme.public }}'}\n",
      "poll.items.when: unknown name 'itme'"),
     ("poll:\n  path: /t/\n  every: 0.01s\n", "poll.every must be at least 0.2s"),

@@ -10,7 +10,13 @@ followers, no misroute) and compares with ``labels``:
   p1 recall  posts labelled p1 that reached their route at their tier or above.
 The triage is not tuned on these labels; the numbers are findings (carestack/README.md).
 
+Each scenario is reported with its industry. Then, per industry: one base scenario
+(``--base``, default payment-outage) regenerated with ``brand.industry`` set to each shipped
+pack (everything else, policy included, unchanged), so a pack that makes triage trivially
+easy or impossible stands out against the others on the same storm.
+
 Usage: .venv/bin/python bench/triage_accuracy.py [SCENARIO.yaml ...] [--volume V]
+       [--base SCENARIO.yaml] [--no-industries]
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from collections import Counter
 from pathlib import Path
 
 import orjson
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # bench/carestack.py must not shadow the package
 
 from carestack.config import load_config  # noqa: E402
 from carestack.triage import Triager  # noqa: E402
+from simulator.content_packs import INDUSTRIES  # noqa: E402
 
 
 def generate(scenario: Path, out: Path, volume: float) -> list[dict]:
@@ -68,31 +76,53 @@ def score(events: list[dict], triager: Triager) -> dict:
             "confusion": confusion.most_common(4)}
 
 
+HEADER = (f"{'':<24}{'industry':<12}{'posts':>7}{'intent':>8}{'respond':>9}{'route':>7}"
+          f"{'exact':>7}{'p1':>6}{'p1 recall':>10}")
+
+
+def report(label: str, industry: str, s: dict) -> None:
+    print(f"{label:<24}{industry:<12}{s['posts']:>7}{s['intent']:>8.1%}{s['respond']:>9.1%}"
+          f"{s['route']:>7.1%}{s['exact']:>7.1%}{s['p1']:>6}{s['p1_recall']:>10.1%}")
+    print(f"{'':<36}top confusions (label -> triage): "
+          + ", ".join(f"{a}->{b} {k}" for (a, b), k in s["confusion"]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("scenarios", nargs="*", type=Path)
     ap.add_argument("--volume", type=float, default=1.0)
+    ap.add_argument("--base", type=Path, default=ROOT / "scenarios" / "payment-outage.yaml")
+    ap.add_argument("--no-industries", action="store_true", help="skip the per-industry runs")
     args = ap.parse_args()
     paths = args.scenarios or sorted((ROOT / "scenarios").glob("*.yaml"))
     cfg = load_config()
     triager = Triager(cfg.vip_followers, cfg.misroute)
-    print(f"{'scenario':<24}{'posts':>7}{'intent':>8}{'respond':>9}{'route':>7}{'exact':>7}"
-          f"{'p1':>6}{'p1 recall':>10}")
+    print("scenario" + HEADER[8:])
     total: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as tmp:
         for path in paths:
             events = generate(path, Path(tmp) / f"{path.stem}.jsonl", args.volume)
             s = score(events, triager)
-            print(f"{path.stem:<24}{s['posts']:>7}{s['intent']:>8.1%}{s['respond']:>9.1%}"
-                  f"{s['route']:>7.1%}{s['exact']:>7.1%}{s['p1']:>6}{s['p1_recall']:>10.1%}")
-            print(f"{'':<24}top confusions (label -> triage): "
-                  + ", ".join(f"{a}->{b} {k}" for (a, b), k in s["confusion"]))
+            industry = (yaml.safe_load(path.read_text())["brand"].get("industry") or "generic")
+            report(path.stem, industry, s)
             total["posts"] += s["posts"]
             for key in ("intent", "respond"):
                 total[key] += round(s[key] * s["posts"])
-    if total["posts"]:
-        print(f"{'all':<24}{total['posts']:>7}{total['intent'] / total['posts']:>8.1%}"
-              f"{total['respond'] / total['posts']:>9.1%}")
+        if total["posts"]:
+            print(f"{'all':<36}{total['posts']:>7}{total['intent'] / total['posts']:>8.1%}"
+                  f"{total['respond'] / total['posts']:>9.1%}")
+        if args.no_industries:
+            return
+        print(f"\nper industry: {args.base.stem} with brand.industry set to each pack")
+        print("base" + HEADER[4:])
+        data = yaml.safe_load(args.base.read_text())
+        for industry in INDUSTRIES:
+            data["brand"]["industry"] = industry
+            data.pop("content", None)  # a scenario's own words belong to its own industry
+            path = Path(tmp) / f"{args.base.stem}-{industry}.yaml"
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+            events = generate(path, Path(tmp) / f"{industry}.jsonl", args.volume)
+            report(args.base.stem, industry, score(events, triager))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,19 @@
 
 Each agent is an asyncio task on the drill's clock: a handle time of ``h`` scenario seconds
 takes ``h / speed`` wall seconds. Handle times are lognormal with the tier's mean and sd,
-drawn from one seeded ``numpy.random.Generator``. After handling, the agent replies; then,
-with the tier's ``escalates`` probability and when a higher tier serves the case's route,
-it escalates there, else it closes the case. A tier with ``shifts`` has its first ``n``
-agents on duty during each shift (scenario time); off-duty agents finish their case first.
-Agents ids are ``a-01``, ``a-02``... in tier
-order. ``AgentPool.set_enabled(False)`` lets humans work the queue: busy agents finish their
-case, then wait until re-enabled.
+drawn from one seeded ``numpy.random.Generator``. After handling, the agent replies (to
+every message of the case the customer waits on); then, with the tier's ``escalates``
+probability and when a higher tier serves the case's route, it escalates there, else it
+closes the case. A reopened case (the customer answered back) is answered and closed again,
+never escalated. A tier with ``shifts`` has its first ``n`` agents on duty during each
+shift (scenario time); off-duty agents finish their cases first.
+
+Concurrency: each agent works up to its tier's ``concurrency`` cases at once (one task per
+slot); a case started while the agent holds ``k`` cases (it included) takes the drawn handle
+time times ``tier.stretch(k) = 1 + slowdown * (k - 1)``. A reopened case goes back to the
+agent who last worked it when one of its slots is free (``Dispatcher.enqueue(prefer=...)``).
+Agents ids are ``a-01``, ``a-02``... in tier order. ``AgentPool.set_enabled(False)`` lets
+humans work the queue: busy agents finish their cases, then wait until re-enabled.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import asyncio
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -81,12 +87,12 @@ class Clock:
 
 @dataclass
 class Agent:
-    """One simulated agent; ``case`` is what it is working on (None when idle)."""
+    """One simulated agent; ``cases`` are what it is working on (empty when idle)."""
 
     agent_id: str
     tier: TierConfig
     index: int = 0  # position within its tier (shifts put the first n agents on duty)
-    case: Case | None = None
+    cases: list[Case] = field(default_factory=list)
     handled: int = 0
 
 
@@ -154,7 +160,7 @@ class AgentPool:
                 continue
             case = self._dispatcher.take(routes, tier)
             if case is None:
-                fut = self._dispatcher.wait(routes, tier)
+                fut = self._dispatcher.wait(routes, tier, agent.agent_id)
                 paused: asyncio.Future[object] = asyncio.ensure_future(self._disabled.wait())
                 waiters: list[asyncio.Future[object]] = [fut, paused]  # type: ignore[list-item]
                 # Wake at the next shift boundary too: this agent may be going off duty.
@@ -169,25 +175,34 @@ class AgentPool:
                     fut.cancel()
                     continue
                 case = fut.result()
-            agent.case = case
+            agent.cases.append(case)
             case.agent = agent.agent_id
             try:
-                await self._clock.sleep(self._handle_time(agent.tier))
+                stretch = agent.tier.stretch(len(agent.cases))
+                await self._clock.sleep(self._handle_time(agent.tier) * stretch)
                 if case.status != "open" or case.agent != agent.agent_id:
                     continue  # a human took it over meanwhile
-                self._act(agent.agent_id, case, "reply", {"text": reply_text(case, self._rng)})
-                up = self.escalation_tier(case)
-                if up is not None and self._rng.random() < agent.tier.escalates:
-                    self._act(agent.agent_id, case, "escalate", {"tier": up})
-                else:
-                    self._act(agent.agent_id, case, "close", {})
+                self._answer(agent, case)
                 agent.handled += 1
             finally:
-                agent.case = None
+                agent.cases.remove(case)
+
+    def _answer(self, agent: Agent, case: Case) -> None:
+        """Reply to every message the customer waits on, then escalate or close."""
+        reopened = case.turns > 0
+        self._act(agent.agent_id, case, "reply", {"text": reply_text(case, self._rng)})
+        while case.waiting and case.status == "open":
+            self._act(agent.agent_id, case, "reply", {"text": reply_text(case, self._rng)})
+        up = None if reopened else self.escalation_tier(case)
+        if up is not None and self._rng.random() < agent.tier.escalates:
+            self._act(agent.agent_id, case, "escalate", {"tier": up})
+        else:
+            self._act(agent.agent_id, case, "close", {})
 
     async def run(self) -> None:
-        """Run every agent until cancelled."""
-        tasks = [asyncio.create_task(self._work(a)) for a in self.agents]
+        """Run every agent's slots (``concurrency`` tasks per agent) until cancelled."""
+        tasks = [asyncio.create_task(self._work(a)) for a in self.agents
+                 for _ in range(a.tier.concurrency)]
         try:
             await asyncio.gather(*tasks)
         finally:
@@ -195,13 +210,19 @@ class AgentPool:
                 task.cancel()
 
     def stats(self) -> dict[str, object]:
-        """Busy and idle agents (and how many are on shift), overall and per tier."""
+        """Busy and idle agents (and how many are on shift), the cases they hold against
+        their slots (agents x concurrency), overall and per tier."""
         by_tier: dict[str, dict[str, int]] = {}
+        slots: dict[str, dict[str, int]] = {}
         now = self._clock.now()
         for a in self.agents:
             row = by_tier.setdefault(str(a.tier.tier), {"busy": 0, "idle": 0, "on_duty": 0})
-            row["busy" if a.case is not None else "idle"] += 1
+            row["busy" if a.cases else "idle"] += 1
             row["on_duty"] += a.tier.on_duty(a.index, now)
+            held = slots.setdefault(str(a.tier.tier), {"threads": 0, "slots": 0})
+            held["threads"] += len(a.cases)
+            held["slots"] += a.tier.concurrency
         busy = sum(r["busy"] for r in by_tier.values())
         return {"enabled": self.enabled, "busy": busy, "idle": len(self.agents) - busy,
-                "by_tier": by_tier}
+                "by_tier": by_tier, "threads": sum(r["threads"] for r in slots.values()),
+                "slots": sum(r["slots"] for r in slots.values()), "slots_by_tier": slots}

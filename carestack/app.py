@@ -99,7 +99,7 @@ async def zendesk_push(request: Request, stack: Stack) -> Response:
 @handler
 async def get_case(request: Request, stack: Stack) -> Response:
     event_id = request.path_params["event_id"]
-    case = stack.cases.get(event_id)
+    case = stack.find(event_id)  # a turn's event id gives its conversation's case
     if case is None:
         raise HTTPProblem(404, f"event_id must be a known event, got {event_id!r}", "event_id")
     return json_response(case.public())

@@ -1,9 +1,11 @@
 """Cases and their queues: one priority queue per (route, tier), p1 first, FIFO within.
 
-``Dispatcher.enqueue(case)`` hands a case to an idle simulated agent that serves its
-(route, tier) at once, or queues it. ``take(routes, tier)`` pops the best queued case over
-the given routes; ``claim(case)`` takes one chosen case out of its queue (the console).
-Removal is lazy: a queue entry whose case has moved on (claimed, escalated) is skipped.
+``Dispatcher.enqueue(case, prefer)`` hands a case to an idle simulated agent slot that
+serves its (route, tier) at once (agent ``prefer``'s own slot first: a reopened case goes
+back to its agent when it has a free slot), or queues it. ``take(routes, tier)`` pops the
+best queued case over the given routes; ``claim(case)`` takes one chosen case out of its
+queue (the console). Removal is lazy: a queue entry whose case has moved on (claimed,
+escalated) is skipped.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ PRIORITY_RANK = {"p1": 1, "p2": 2, "p3": 3, "p4": 4}
 
 @dataclass(slots=True)
 class Case:
-    """One post turned into a case; ``status`` is queued, open, closed or ignored."""
+    """One post turned into a case; ``status`` is queued, open, closed or ignored.
+
+    A customer's answer-back reopens the case (``turns``); ``waiting`` holds the event ids
+    the customer still waits on an answer to, oldest first (the post itself, then turns).
+    """
 
     event_id: str
     case_id: str
@@ -43,6 +49,8 @@ class Case:
     event: str = "{}"
     queue_seq: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    turns: int = 0
 
     def row(self) -> tuple[Any, ...]:
         """The row stored in SQLite (``store.CASE_COLUMNS`` order)."""
@@ -58,7 +66,8 @@ class Case:
                 "sentiment": self.sentiment, "status": self.status, "agent": self.agent,
                 "received_at": self.received_at, "first_reply_at": self.first_reply_at,
                 "closed_at": self.closed_at, "channel": self.channel, "handle": self.handle,
-                "followers": self.followers, "text": self.text, "history": self.history}
+                "followers": self.followers, "text": self.text, "turns": self.turns,
+                "waiting": list(self.waiting), "history": self.history}
 
 
 class Dispatcher:
@@ -68,12 +77,21 @@ class Dispatcher:
         self._heaps: dict[tuple[str, int], list[tuple[int, int, Case]]] = defaultdict(list)
         self._depth: dict[tuple[str, int], int] = defaultdict(int)
         self._idle: dict[tuple[str, int], list[asyncio.Future[Case]]] = defaultdict(list)
+        self._owner: dict[asyncio.Future[Case], str | None] = {}
         self._seq = itertools.count(1)
 
-    def enqueue(self, case: Case) -> None:
-        """Queue ``case`` at its (route, tier), or give it to a waiting idle agent."""
+    def enqueue(self, case: Case, prefer: str | None = None) -> None:
+        """Queue ``case`` at its (route, tier), or give it to a waiting idle agent slot
+        (one of agent ``prefer``'s first, when it has one waiting)."""
         key = (case.route, case.tier)
         waiting = self._idle.get(key)
+        if prefer is not None and waiting:
+            for fut in waiting:
+                if self._owner.get(fut) == prefer and not fut.done():
+                    waiting.remove(fut)
+                    case.status = "open"
+                    fut.set_result(case)
+                    return
         while waiting:
             fut = waiting.pop(0)
             if not fut.done():
@@ -121,15 +139,19 @@ class Dispatcher:
         case.status = "open"
         return True
 
-    def wait(self, routes: tuple[str, ...], tier: int) -> asyncio.Future[Case]:
-        """A future resolved with the next case enqueued for any of ``routes`` at ``tier``."""
+    def wait(self, routes: tuple[str, ...], tier: int,
+             owner: str | None = None) -> asyncio.Future[Case]:
+        """A future resolved with the next case enqueued for any of ``routes`` at ``tier``;
+        ``owner`` is the agent whose slot waits (for ``enqueue(prefer=...)``)."""
         fut: asyncio.Future[Case] = asyncio.get_running_loop().create_future()
+        self._owner[fut] = owner
         for route in routes:
             self._idle[(route, tier)].append(fut)
         return fut
 
     def forget(self, fut: asyncio.Future[Case]) -> None:
         """Drop a waiting agent's future from every idle list (agent stopped or paused)."""
+        self._owner.pop(fut, None)
         for waiting in self._idle.values():
             if fut in waiting:
                 waiting.remove(fut)

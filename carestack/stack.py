@@ -4,6 +4,13 @@ One ``Stack`` per process, built by ``carestack.app.create_app`` and passed expl
 (no module globals). ``ingest(event)`` is idempotent on the event id (a retried post
 gets the same case id). ``act(agent, case, action, extra)`` is the single place where a
 decision (triage, reply, escalate, close) changes a case, is persisted and is posted.
+
+Conversations: a post whose ``parent`` is a case's post (or one of its turns) and whose
+author is that case's customer is an answer-back: it becomes a turn of the same case (same
+case id, in its history), not a new case. A closed case reopens and is queued again at its
+priority, for the agent who last worked it when that agent has a free slot. Each reply
+answers the oldest message the customer waits on (``Case.waiting``): its ``event_id`` is
+that message's, so the platform sees every turn answered.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ class Stack:
         self.agents = AgentPool(cfg.tiers, self.dispatcher, self.clock,
                                 np.random.default_rng(cfg.seed), self.act, cfg.agents_enabled)
         self.cases: dict[str, Case] = {}
+        self.turns: dict[str, Case] = {}  # a turn's event id -> its case
         self.people = People()  # customers' journeys and threads, for the console
         self.accepted = 0
         self._tasks: list[asyncio.Task[None]] = []
@@ -53,6 +61,8 @@ class Stack:
             fields = {k: row[k] for k in row if k != "status"}
             case = Case(**fields)
             self.cases[case.event_id] = case
+            if case.first_reply_at is None and row["status"] in ("queued", "open"):
+                case.waiting.append(case.event_id)  # the customer still waits on it
             self.people.add(case, orjson.loads(case.event or "{}") | {"id": case.event_id})
             if row["status"] in ("queued", "open"):
                 self.dispatcher.enqueue(case)
@@ -71,14 +81,26 @@ class Stack:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.store.close()
 
+    def find(self, event_id: str) -> Case | None:
+        """The case of a post or of one of its turns."""
+        return self.cases.get(event_id) or self.turns.get(event_id)
+
     def ingest(self, event: dict[str, Any]) -> Case:
-        """Accept one canonical event: triage it, keep it, queue it. Idempotent on ``id``."""
-        existing = self.cases.get(event["id"])
+        """Accept one canonical event: triage it, keep it, queue it. Idempotent on ``id``.
+
+        An answer-back (module docstring) becomes a turn of its case instead.
+        """
+        existing = self.find(event["id"])
         if existing is not None:
             return existing
         if self.cfg.sync_clock and not self.clock.synced and event.get("t") is not None:
             self.clock.sync(float(event["t"]))  # agents' shifts follow the drill's schedule
         author = event["author"]
+        parent = self.find(event["parent"]) if event.get("parent") else None
+        if (parent is not None and parent.handle == author["handle"]
+                and parent.status in ("queued", "open", "closed")):
+            self._turn(parent, event)
+            return parent
         decision = self.triager.classify(event["text"], author["followers"], author["verified"],
                                          author["segment"])
         self.accepted += 1
@@ -93,6 +115,7 @@ class Stack:
         self.people.add(case, event)
         self.act(TRIAGE_AGENT, case, "triage", {})
         if decision.respond:
+            case.waiting.append(case.event_id)
             self.dispatcher.enqueue(case)
         else:
             case.status = "ignored"
@@ -100,10 +123,25 @@ class Stack:
         self.store.put_case(case.row())
         return case
 
+    def _turn(self, case: Case, event: dict[str, Any]) -> None:
+        """The customer answered back on ``case``: record the turn, reopen a closed case."""
+        self.accepted += 1
+        self.turns[event["id"]] = case
+        case.turns += 1
+        case.waiting.append(event["id"])
+        case.history.append({"action": "turn", "agent": case.handle, "at": time.time(),
+                             "text": event["text"], "event_id": event["id"],
+                             "route": case.route, "tier": case.tier})
+        if case.status == "closed":
+            case.closed_at = None
+            self.dispatcher.enqueue(case, prefer=case.agent)
+        self.store.put_case(case.row())
+
     def act(self, agent: str, case: Case, action: str, extra: dict[str, Any]) -> None:
         """Apply one decision to ``case``, persist it and post it to the platform."""
         now = time.time()
         text = str(extra.get("text") or "")
+        target = case.event_id  # an answer addresses the oldest message the customer waits on
         if action == "escalate":
             case.tier = int(extra.get("tier") or case.tier + 1)
             if extra.get("route"):
@@ -113,14 +151,15 @@ class Stack:
         elif action in ("reply", "message"):  # a message is a private answer (DM)
             if case.first_reply_at is None:
                 case.first_reply_at = now
+            target = case.waiting.pop(0) if case.waiting else case.event_id
         elif action == "close":
             case.status = "closed"
             case.closed_at = now
-        body = {"event_id": case.event_id, "action": action, "route": case.route,
+        body = {"event_id": target, "action": action, "route": case.route,
                 "tier": case.tier, "priority": case.priority, "agent": agent, "text": text}
         self.outbox.submit(body)
         case.history.append({"action": action, "agent": agent, "at": now, "text": text,
-                             "route": case.route, "tier": case.tier})
+                             "route": case.route, "tier": case.tier, "event_id": target})
         if action == "escalate":
             case.agent = None
             self.dispatcher.enqueue(case)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.content import render_texts
+from simulator.content import render_texts, scenario_vocabulary
 from simulator.errors import InputError
 from simulator.policy import CompiledPolicy
 from simulator.table import SENTIMENT_CENTRE, SENTIMENT_SD
@@ -154,7 +154,8 @@ def build_events(scenario: Any, spec: Injection, t: float, first: int,
             customer=np.full(n, -1),
             brand_name=brand.name, brand_handle=brand.handle, products=brand.products,
             brand_tags=brand.hashtags, topics=[i.topic for i in scenario.incidents],
-            incident_tags=[i.hashtags for i in scenario.incidents], rng=rng)
+            incident_tags=[i.hashtags for i in scenario.incidents], rng=rng,
+            vocab=scenario_vocabulary(scenario))
     policy = CompiledPolicy(tuple(scenario.policy), tuple(scenario.incident_ids))
     expected = _expected(policy, spec, kind, incident, n)
     centre = SENTIMENT_CENTRE[spec.emotion]

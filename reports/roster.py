@@ -26,6 +26,12 @@ class TierPlan:
     routes: tuple[str, ...]
     aht_s: float
     shifts: tuple[tuple[float, float, int], ...]  # (from_s, to_s, agents)
+    concurrency: int = 1  # threads one agent works at once
+    slowdown: float = 0.0  # per-thread stretch for each other thread held (0 at concurrency 1)
+
+    def stretch(self, threads: int) -> float:
+        """Work multiplier of a thread started while an agent holds ``threads``."""
+        return 1.0 + self.slowdown * (threads - 1)
 
     def agents_at(self, t: float) -> int:
         """Agents on duty at scenario second ``t``."""
@@ -42,6 +48,7 @@ class Roster:
     patience_s: float | None
     duration_s: float
     start: datetime | None
+    private: tuple[float, float, float] | None = None  # within_s, target, max_occupancy
 
 
 def _mean(spec: Any) -> float | None:
@@ -83,6 +90,7 @@ def roster_of(scenario: Any) -> Roster:
     team = getattr(scenario, "team", None)
     tiers: list[TierPlan] = []
     within, target, patience = DEFAULT_WITHIN_S, DEFAULT_TARGET, None
+    private: tuple[float, float, float] | None = None
     if team is not None:
         for tier in team.tiers:
             shifts = tuple((float(s.start), float(s.end), int(s.agents)) for s in tier.shifts)
@@ -93,11 +101,18 @@ def roster_of(scenario: Any) -> Roster:
                     tuple(tier.routes),
                     _mean(tier.handle_time) or 1.0,
                     shifts,
+                    int(getattr(tier, "concurrency", 1)),
+                    float(getattr(tier, "slowdown", 0.0)) if getattr(tier, "concurrency", 1) > 1
+                    else 0.0,
                 )
             )
         sl = getattr(team, "service_level", None)
         if sl is not None:
             within, target = float(sl.within), float(sl.target)
+        classes = getattr(team, "classes", None)
+        if classes is not None:
+            p = classes.private
+            private = (float(p.within), min(float(p.target), 0.999999), float(p.max_occupancy))
         patience = _mean(getattr(team, "patience", None))
     return Roster(
         tuple(tiers),
@@ -106,6 +121,7 @@ def roster_of(scenario: Any) -> Roster:
         patience,
         scenario_duration(scenario),
         scenario_start(scenario),
+        private,
     )
 
 

@@ -24,10 +24,12 @@ import numpy as np
 from reports.outcomes import Outcomes
 from reports.roster import Roster, TierPlan
 from reports.runfolder import RunData
+from reports.staffing_digital import erlang_vs_sim, first_response_levels, team_tier
 from reports.stats import ratio
-from simulator.queuesim import MAX_PRIORITY, Arrivals
+from simulator.queuesim import MAX_PRIORITY, Arrivals, Classes
 from simulator.staffing import clock, shortfall_windows, simulated_required
 from simulator.team import NOISE_HANDLE_S, NOISE_PRIORITY
+from simulator.vocab import PRIVATE_CHANNELS
 
 DEFAULT_INTERVAL_S = 900.0
 GAP_ACTIONS = ("reply", "message", "close")  # an agent finishing a case
@@ -44,20 +46,27 @@ def _required(
 ) -> int | None:
     from simulator import erlang
 
-    key = (round(rate, 12), tier.aht_s, erlang_a)
+    # effective servers for concurrency: ceil(S / N), S at the handle time stretched to N
+    # threads held; with per-class levels the larger of the two classes' needs
+    n = tier.concurrency
+    work = tier.aht_s * tier.stretch(n)
+    key = (round(rate, 12), work, n, erlang_a)
+    levels = [(roster.target, roster.within_s)]
+    if roster.private is not None:
+        levels.append((roster.private[1], roster.private[0]))
     if key not in cache:
         try:
             if erlang_a:
                 if roster.patience_s is None:
                     cache[key] = None
                 else:
-                    cache[key] = erlang.erlang_a_required(
-                        rate, tier.aht_s, roster.target, roster.within_s, roster.patience_s
-                    )
+                    patience = roster.patience_s
+                    servers = max(erlang.erlang_a_required(rate, work, t, w, patience)
+                                  for t, w in levels)
+                    cache[key] = math.ceil(servers / n)
             else:
-                cache[key] = erlang.erlang_c_required(
-                    rate, tier.aht_s, roster.target, roster.within_s
-                )
+                servers = max(erlang.erlang_c_required(rate, work, t, w) for t, w in levels)
+                cache[key] = math.ceil(servers / n)
         except ValueError:
             cache[key] = None
     return cache[key]
@@ -224,6 +233,12 @@ def drill_required(
         )
         return [list(none) for _ in roster.tiers], info
     prio = _priorities(run)
+    classes = None
+    if roster.private is not None:
+        classes = Classes(roster.private[0], roster.private[1], roster.private[2])
+    on_private = np.isin(np.asarray(run.events.channel.names, dtype=object),
+                         sorted(PRIVATE_CHANNELS))
+    private_event = on_private[run.events.channel.codes] if on_private.size else None
     out: list[list[int | None]] = []
     for i, idx in enumerate(picks):
         idx = idx[np.argsort(ev.t[idx], kind="stable")]
@@ -240,10 +255,15 @@ def drill_required(
             patience = np.full(idx.size, math.inf)
             if inputs.patience is not None:
                 patience = np.where(answer, inputs.patience(rng, idx.size), math.inf)
-            streams.append(Arrivals(t, priority, answer, handle, patience))
+            private = None
+            if classes is not None and private_event is not None:
+                private = private_event[idx] & answer
+            streams.append(Arrivals(t, priority, answer, handle, patience, private))
         start_guesses = [max(1, g or 1) for g in guesses[i]]
+        plan = roster.tiers[i]
         found = simulated_required(
-            streams, starts, interval_s, roster.within_s, roster.target, start_guesses
+            streams, starts, interval_s, roster.within_s, roster.target, start_guesses,
+            plan.concurrency, plan.slowdown, classes,
         )
         out.append([int(n) for n in found])
     return out, info
@@ -369,6 +389,9 @@ def staffing_metrics(
                 "name": plan.name,
                 "tier": plan.tier,
                 "routes": list(plan.routes),
+                "concurrency": plan.concurrency,
+                **team_tier(run, plan.name),
+                "erlang_vs_sim": erlang_vs_sim(arrivals, req_c, req_sim, starts, roster),
                 "aht_s": plan.aht_s,
                 "observed_case_s": observed_case_time(run, plan.tier),
                 "arrivals": int(arrivals.sum()),
@@ -425,8 +448,10 @@ def staffing_metrics(
             else "mixed"
         ),
         "simulation": simulation,
+        "service_levels": first_response_levels(run, out, roster),
         "shortfall_agent_hours": round(shortfall_hours, 3),
         "shortfall_windows": sorted(windows, key=lambda w: (w["start_s"], w["tier"])),
         "adequate": shortfall_hours == 0.0,
         "unassigned_posts": unassigned,
     }
+

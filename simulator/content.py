@@ -1,12 +1,15 @@
 """Post text: varied templates per intent, emotion and channel, rendered in vectorised batches.
 
-A tweet-like post is short, starts with or mentions the brand handle, may carry hashtags,
-abbreviations ("pls", "u", "bc") and a typo; an email is longer, greets and is signed with
-the author's name and customer id; forum posts and reviews sit in between. Security reports
-use leetspeak ("pwn3d", "hax0r", "w@r3z"); noise mentions the brand but needs no answer;
-hidden calls for help read neutral. Fragments are picked with pre-drawn random integers and
-filled with numbers, booking references, products and the incident topic, so two posts
-rarely share text. Reposts quote their parent (``RT @x: ...``).
+What is said comes from the scenario's ``Vocabulary`` (``simulator.content_packs``: the
+common templates, the brand's industry pack and the scenario's ``content:`` changes); how it
+is said depends on the channel. A tweet-like post is short, starts with or mentions the brand
+handle, may carry hashtags, abbreviations ("pls", "u", "bc") and a typo; an email is longer,
+greets and is signed with the author's name and customer id; forum posts and reviews sit in
+between. A pack's share of security reports is in leetspeak ("pwn3d", "hax0r", "w@r3z");
+noise mentions the brand but needs no answer; hidden calls for help read neutral. Fragments
+are picked with pre-drawn random integers and filled with numbers, references, products, pack
+words and the incident topic, so two posts rarely share text. Reposts quote their parent
+(``RT @x: ...``). ``render_rows(scenario, ...)`` renders texts for any rows of a scenario.
 
 Speed: rows are rendered ``TEXT_CHUNK`` at a time. Within a chunk every choice is a numpy
 index into a flat fragment pool, each template is filled once per group of rows that use it
@@ -17,31 +20,40 @@ only the few per-row edits (typos, abbreviations, leetspeak) run a Python loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import repeat
-from string import Formatter
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulator.content_format import (
+    Fields,
+    FlatPool,
+    TemplatePool,
+    concat,
+    format_groups,
+    format_wrapped,
+)
+from simulator.content_packs import DEFAULT_INDUSTRY, Vocabulary, vocabulary
 from simulator.content_templates import (
     ABBREVIATIONS,
     CLOSERS,
-    CORES,
     EMAIL_CLOSINGS,
     EMAIL_GREETINGS,
-    EXTRAS,
     OPENERS,
     QUOTE_COMMENTS,
-    TAILS,
-    TOPICS,
 )
 from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, LONG_CHANNELS, PRIVATE_CHANNELS
 
-__all__ = ["render_texts"]
+if TYPE_CHECKING:
+    from simulator.scenario import Scenario
+
+__all__ = ["render_rows", "render_texts", "scenario_vocabulary"]
 
 RANDOM_COLUMNS = 12
 # Rows per rendering chunk: bounds temporary memory. Fixed, so a seed always gives the same text.
 TEXT_CHUNK = 65_536
 TWEET_LIMIT = 280
+# Pack words take the high bits of a random column; the low bits serve the built-in fields.
+_WORD_SHIFT = 17
 _LEET = str.maketrans({"a": "4", "e": "3", "o": "0", "i": "1", "s": "5", "t": "7"})
 _SHORT = frozenset({"twitter", "instagram", "tiktok", "sms", "chat"})
 _STARS = {"angry": 1, "frustrated": 1, "sad": 2, "neutral": 3, "happy": 5}
@@ -87,122 +99,6 @@ def _abbreviable(strings: Sequence[str]) -> np.ndarray:
     return np.array([any(k in f" {t} " for k in keys) for t in strings] + [False], dtype=bool)
 
 
-class FlatPool:
-    """Groups of values in one flat object array; ``pick(group, r)`` takes ``r % len`` of each."""
-
-    def __init__(self, groups: Sequence[Sequence[object]]) -> None:
-        lengths = [len(g) for g in groups]
-        self.values = np.array([v for g in groups for v in g] + [""], dtype=object)
-        self.length = np.array(lengths, dtype=np.int64)
-        self.offset = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-
-    def index(self, group: np.ndarray, r: np.ndarray) -> np.ndarray:
-        return self.offset[group] + r % np.maximum(self.length[group], 1)
-
-    def pick(self, group: np.ndarray, r: np.ndarray) -> np.ndarray:
-        return self.values[self.index(group, r)]
-
-
-class TemplatePool(FlatPool):
-    """Templates as positional ``str.format`` strings, brand name and handle filled in."""
-
-    def __init__(self, groups: Sequence[Sequence[str]], fixed: dict[str, str]) -> None:
-        super().__init__(groups)
-        self.compiled: list[tuple[str, tuple[str, ...]]] = []
-        for template in self.values.tolist():
-            text, names = "", []
-            for literal, name, spec, conv in Formatter().parse(template):
-                text += literal.replace("{", "{{").replace("}", "}}")
-                if name is None:
-                    continue
-                if name in fixed:
-                    text += fixed[name].replace("{", "{{").replace("}", "}}")
-                else:
-                    text += "{" + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}"
-                    names.append(name)
-            self.compiled.append((text, tuple(names)))
-        # "{opener}<template>{extra}{closer}" as one format: plain, then first letter capital
-        # (None when the template starts with a field, which cannot be capitalised here)
-        self.wrapped: list[tuple[str, tuple[str, ...]] | None] = [
-            ("{}" + text + "{}{}", names) for text, names in self.compiled
-        ]
-        self.wrapped += [
-            None
-            if _starts_with_field(text)
-            else ("{}" + text[:1].upper() + text[1:] + "{}{}", names)
-            for text, names in self.compiled
-        ]
-
-
-def _starts_with_field(text: str) -> bool:
-    return text.startswith("{") and not text.startswith("{{")
-
-
-class Fields:
-    """Fill-in columns for one chunk, computed only for the rows a template group needs."""
-
-    def __init__(self, makers: dict[str, Callable[[np.ndarray], list[object]]]) -> None:
-        self.makers = makers
-
-    def column(self, name: str, rows: np.ndarray) -> list[object]:
-        return self.makers[name](rows)
-
-
-def format_groups(
-    pool: TemplatePool, group: np.ndarray, r: np.ndarray, fields: Fields, rows: np.ndarray
-) -> np.ndarray:
-    """Fill the template each of ``rows`` picks; each template is mapped over its rows at once."""
-    out = np.empty(len(rows), dtype=object)
-    if not len(rows):
-        return out
-    chosen = pool.index(group[rows], r[rows])
-    order = np.argsort(chosen, kind="stable")
-    uniq, starts = np.unique(chosen[order], return_index=True)
-    for tid, at in zip(uniq.tolist(), np.split(order, starts[1:]), strict=False):
-        fmt, names = pool.compiled[tid]
-        if names:
-            src = rows[at]
-            out[at] = list(map(fmt.format, *(fields.column(nm, src) for nm in names)))
-        else:
-            out[at] = fmt.format()
-    return out
-
-
-def format_wrapped(
-    pool: TemplatePool,
-    chosen: np.ndarray,
-    fields: Fields,
-    rows: np.ndarray,
-    around: tuple[np.ndarray, np.ndarray, np.ndarray],
-) -> np.ndarray:
-    """``opener + template + extra + closer`` for ``rows``, one ``str.format`` per row.
-
-    ``chosen`` is each row's key into ``pool.wrapped`` (all of them not None); ``around``
-    holds the opener, extra and closer columns (indexed by row like the fields).
-    """
-    out = np.empty(len(rows), dtype=object)
-    if not len(rows):
-        return out
-    opener, extra, closer = around
-    order = np.argsort(chosen, kind="stable")
-    uniq, starts = np.unique(chosen[order], return_index=True)
-    for key, at in zip(uniq.tolist(), np.split(order, starts[1:]), strict=False):
-        wrapped = pool.wrapped[key]
-        assert wrapped is not None
-        fmt, names = wrapped
-        src = rows[at]
-        out[at] = list(
-            map(
-                fmt.format,
-                opener[src].tolist(),
-                *(fields.column(nm, src) for nm in names),
-                extra[src].tolist(),
-                closer[src].tolist(),
-            )
-        )
-    return out
-
-
 class _Pools:
     """Everything that does not change from row to row, prepared once per render."""
 
@@ -214,12 +110,15 @@ class _Pools:
         brand_tags: Sequence[str],
         topics: Sequence[str],
         incident_tags: Sequence[Sequence[str]],
+        vocab: Vocabulary,
     ) -> None:
         fixed = {"b": brand_name, "h": brand_handle}
         self.brand_handle = brand_handle
-        self.cores = TemplatePool([CORES[i] for i in INTENTS], fixed)
-        self.extras = TemplatePool([EXTRAS[i] for i in INTENTS], fixed)
-        self.tails = TemplatePool([TAILS], fixed)
+        self.cores = TemplatePool([vocab.cores[i] for i in INTENTS], fixed)
+        self.extras = TemplatePool([vocab.extras[i] for i in INTENTS], fixed)
+        self.tails = TemplatePool([vocab.tails], fixed)
+        self.leet_per_mille = round(1000 * vocab.leetspeak)
+        self.words = {k: np.array(v, dtype=object) for k, v in vocab.words.items()}
         self.quips = TemplatePool([QUOTE_COMMENTS], fixed)
         self.greetings = TemplatePool([EMAIL_GREETINGS], fixed)
         self.closings = FlatPool([[f"\n\n{c},\n" for c in EMAIL_CLOSINGS]])
@@ -229,21 +128,82 @@ class _Pools:
         self.stars = np.array([f"{_STARS[e]}/5 - " for e in EMOTIONS], dtype=object)
         self.products = np.array(list(products), dtype=object)
         # topic pools: one per incident (its topic), then one per intent for baseline posts
-        self.topics = FlatPool(
-            [[t] for t in topics] + [TOPICS.get(i, TOPICS["question"]) for i in INTENTS]
-        )
+        self.topics = FlatPool([[t] for t in topics] + [vocab.baseline_topics(i) for i in INTENTS])
         self.n_incidents = len(topics)
         # hashtag pools: one per incident (its tags or the brand's), then the baseline's
         self.tags = FlatPool([list(t or brand_tags) for t in incident_tags] + [list(brand_tags)])
+        # templates naming the reference: an extra sentence must not name it a second time
+        self.uses_ref = {"core": _uses(self.cores, {"ref"}), "extra": _uses(self.extras, {"ref"})}
         # abbreviations can only apply to a short post with one of these fragments in it
+        wordy = {k for k, v in self.words.items() if _abbreviable(v.tolist())[:-1].any()}
         self.abbreviable = {
-            "core": _abbreviable([text for text, _ in self.cores.compiled]),
-            "tail": _abbreviable([text for text, _ in self.tails.compiled]),
+            "core": _abbreviable([text for text, _ in self.cores.compiled])
+            | _uses(self.cores, wordy),
+            "tail": _abbreviable([text for text, _ in self.tails.compiled])
+            | _uses(self.tails, wordy),
             "opener": _abbreviable(self.openers.values[:-1].tolist()),
             "closer": _abbreviable(self.closers.values[:-1].tolist()),
             "topic": _abbreviable(self.topics.values[:-1].tolist()),
             "product": _abbreviable(self.products.tolist())[:-1],
         }
+
+
+def _uses(pool: TemplatePool, names: set[str]) -> np.ndarray:
+    """Which templates use one of ``names`` (padded like ``_abbreviable``)."""
+    return np.array([bool(names.intersection(n)) for _, n in pool.compiled] + [False])
+
+
+def scenario_vocabulary(scenario: Scenario) -> Vocabulary:
+    """The scenario's text vocabulary: its industry pack with its ``content:`` changes."""
+    return vocabulary(scenario.brand.industry, scenario.content)
+
+
+def render_rows(
+    scenario: Scenario,
+    *,
+    intent: np.ndarray,
+    emotion: np.ndarray,
+    channel: np.ndarray,
+    rng: np.random.Generator,
+    incident: np.ndarray | None = None,
+    kind: np.ndarray | None = None,
+    handles: Sequence[str] | None = None,
+    names: Sequence[str] | None = None,
+    customer: np.ndarray | None = None,
+) -> list[str]:
+    """Texts for rows of ``scenario`` given by codes (``simulator.vocab`` indices).
+
+    The function for anyone adding posts outside the crowd model (reactions, live
+    injections): one text per row, in the scenario's industry, brand and incident topics.
+    ``incident`` is the incident index per row (-1 baseline, the default); ``kind`` defaults
+    to ``message`` on private channels and ``post`` elsewhere (no reposts: they quote a
+    parent row). ``handles``/``names`` are the authors' (emails are signed with the name);
+    ``customer`` their customer numbers (-1 none).
+    """
+    channel = np.asarray(channel, dtype=np.int64)
+    n = len(channel)
+    if kind is None:
+        kind = np.where(_IS_PRIVATE[channel], KINDS.index("message"), KINDS.index("post"))
+    return render_texts(
+        intent=np.asarray(intent, dtype=np.int64),
+        emotion=np.asarray(emotion, dtype=np.int64),
+        channel=channel,
+        kind=np.asarray(kind, dtype=np.int64),
+        incident=np.full(n, -1) if incident is None else np.asarray(incident, dtype=np.int64),
+        parent=np.full(n, -1),
+        author=np.arange(n),
+        handles=np.array(list(handles) if handles is not None else [""] * n, dtype=object),
+        names=np.array(list(names) if names is not None else [""] * n, dtype=object),
+        customer=np.full(n, -1) if customer is None else np.asarray(customer, dtype=np.int64),
+        brand_name=scenario.brand.name,
+        brand_handle=scenario.brand.handle,
+        products=scenario.brand.products,
+        brand_tags=scenario.brand.hashtags,
+        topics=[i.topic for i in scenario.incidents],
+        incident_tags=[i.hashtags for i in scenario.incidents],
+        rng=rng,
+        vocab=scenario_vocabulary(scenario),
+    )
 
 
 def render_texts(
@@ -265,12 +225,15 @@ def render_texts(
     topics: Sequence[str],
     incident_tags: Sequence[Sequence[str]],
     rng: np.random.Generator,
+    vocab: Vocabulary | None = None,
 ) -> list[str]:
     """Render one text per row; rows are in time order so a repost's parent comes first.
 
     ``handles`` and ``names`` are per author (object arrays); ``author`` indexes them per row.
+    ``vocab`` is the industry vocabulary (``scenario_vocabulary``; default: the generic pack).
     """
-    pools = _Pools(brand_name, brand_handle, products, brand_tags, topics, incident_tags)
+    vocab = vocab or vocabulary(DEFAULT_INDUSTRY)
+    pools = _Pools(brand_name, brand_handle, products, brand_tags, topics, incident_tags, vocab)
     people = _People(np.asarray(handles, dtype=object), np.asarray(names, dtype=object), author)
     n = len(intent)
     out = np.empty(n, dtype=object)
@@ -315,7 +278,7 @@ def _render_reposts(out: np.ndarray, rows: np.ndarray, par: np.ndarray, people: 
     while rows.size:
         ready = ~np.isin(par, rows)
         done, src = rows[ready], par[ready]
-        texts = _concat("RT ", people.handle(src), ": ", out[src])
+        texts = concat("RT ", people.handle(src), ": ", out[src])
         lengths = np.fromiter(map(len, texts.tolist()), dtype=np.int64, count=texts.size)
         long = np.flatnonzero(lengths > TWEET_LIMIT)
         texts[long] = [t[:TWEET_LIMIT] for t in texts[long].tolist()]
@@ -351,11 +314,15 @@ def _render_own(
             "n": lambda x: (2 + r[x, 2] % 9).tolist(),
             "mins": lambda x: (5 * (1 + r[x, 3] % 48)).tolist(),
             "ref": lambda x: list(map("{:06X}".format, (r[x, 4] & 0xFFFFFF).tolist())),
-            "city": lambda x: _CITY_ARR[r[x, 5] % len(_CITY_ARR)].tolist(),
             "day": lambda x: _DAY_ARR[r[x, 5] % len(_DAY_ARR)].tolist(),
             "amt": lambda x: (20 + r[x, 6] % 980).tolist(),
         }
+        | {name: _word_field(values, r, k) for k, (name, values) in enumerate(pools.words.items())}
     )
+    rumour = fields.makers["rumour"]  # on incident posts, what is repeated is the incident
+    fields.makers["rumour"] = lambda x: np.where(
+        inc[x] >= 0, pools.topics.values[topic[x]], np.array(rumour(x), dtype=object)
+    ).tolist()
     short, long, private = _IS_SHORT[ch], _IS_LONG[ch], _IS_PRIVATE[ch]
     core_tid = pools.cores.index(it, r[:, 7])
     abbr = pools.abbreviable
@@ -366,7 +333,13 @@ def _render_own(
         | abbr["topic"][topic]
         | abbr["product"][r[:, 1] % len(pools.products)]
     )
-    with_extra = np.flatnonzero((r[:, 8] % 3 != 0) & ~short)
+    # an extra sentence on long posts, never a second mention of the same reference
+    repeats_ref = (
+        pools.uses_ref["core"][core_tid] & pools.uses_ref["extra"][pools.extras.index(it, r[:, 8])]
+    )
+    with_extra = np.flatnonzero(
+        (r[:, 8] % 3 != 0) & ~short & (pools.extras.length[it] > 0) & ~repeats_ref
+    )
     extra = np.full(m, "", dtype=object)
     if with_extra.size:
         extra[with_extra] = " " + format_groups(pools.extras, it, r[:, 8], fields, with_extra)
@@ -375,7 +348,8 @@ def _render_own(
     closer = pools.closers.pick(em, r[:, 10])
     # most rows: opener, template and the rest in one format call, capitalised in the template
     key = core_tid + len(pools.cores.compiled) * ~short
-    slow = (it == _SECURITY) | np.array([w is None for w in pools.cores.wrapped])[key]
+    leet = (it == _SECURITY) & ((r[:, 2] >> 20) % 1000 < pools.leet_per_mille)
+    slow = leet | np.array([w is None for w in pools.cores.wrapped])[key]
     fast = np.flatnonzero(~slow)
     body = np.empty(m, dtype=object)
     body[fast] = format_wrapped(pools.cores, key[fast], fields, fast, (opener, extra, closer))
@@ -383,14 +357,14 @@ def _render_own(
     if rest.size:  # leetspeak rows, and templates starting with a field
         core = format_groups(pools.cores, it, r[:, 7], fields, rest)
         ex = extra[rest]
-        sec = np.flatnonzero(it[rest] == _SECURITY)
+        sec = np.flatnonzero(leet[rest])
         if sec.size:
             x = r[rest[sec], 2].tolist()
             core[sec] = [_leet(c, v) for c, v in zip(core[sec].tolist(), x, strict=True)]
             ex[sec] = [_leet(e, v >> 8) for e, v in zip(ex[sec].tolist(), x, strict=True)]
         cap = np.flatnonzero(~short[rest])
         core[cap] = [c[:1].upper() + c[1:] for c in core[cap].tolist()]
-        body[rest] = _concat(opener[rest], core, ex, closer[rest])
+        body[rest] = concat(opener[rest], core, ex, closer[rest])
 
     email = np.flatnonzero(ch == _EMAIL)
     if email.size:
@@ -401,7 +375,7 @@ def _render_own(
             [f"\nCustomer number C-{c:06d}" if c >= 0 else "" for c in cust[email].tolist()],
             dtype=object,
         )
-        body[email] = _concat(greet, "\n\n", body[email], close, sig, cid)
+        body[email] = concat(greet, "\n\n", body[email], close, sig, cid)
     review = np.flatnonzero(ch == _REVIEW)
     body[review] = pools.stars[em[review]] + body[review]
 
@@ -428,7 +402,7 @@ def _render_own(
         shout = s[(em[s] == _ANGRY) & (r[s, 8] % 5 == 0)]
         body[shout] = [b.upper() for b in body[shout].tolist()]
         reply = (kd[s] == _KIND_REPLY) & (par[s] >= 0)
-        body[s[reply]] = _concat(people.handle(par[s[reply]]), " ", body[s[reply]])
+        body[s[reply]] = concat(people.handle(par[s[reply]]), " ", body[s[reply]])
         mention = s[~reply & (r[s, 11] % 4 != 0) & ~private[s]]
         body[mention] = (pools.brand_handle + " ") + body[mention]
         tagged = s[
@@ -448,16 +422,10 @@ def _render_own(
     return body
 
 
-def _concat(*parts: np.ndarray | str) -> np.ndarray:
-    """Row-wise string concatenation of object arrays (a ``str`` part is the same every row).
-
-    One ``str.join`` per row instead of one intermediate string per ``+``.
-    """
-    m = next(len(p) for p in parts if not isinstance(p, str))
-    cols = [repeat(p, m) if isinstance(p, str) else p.tolist() for p in parts]
-    out = np.empty(m, dtype=object)
-    out[:] = list(map("".join, zip(*cols, strict=False)))
-    return out
+def _word_field(values: np.ndarray, r: np.ndarray, k: int) -> Callable[[np.ndarray], list[object]]:
+    """Fill-in column of a pack word: its own bits of a random column (independent draws)."""
+    column = (3 + 5 * k) % RANDOM_COLUMNS
+    return lambda x: values[(r[x, column] >> _WORD_SHIFT) % len(values)].tolist()
 
 
 def _source(pools: _Pools, inc: np.ndarray) -> np.ndarray:
@@ -465,9 +433,6 @@ def _source(pools: _Pools, inc: np.ndarray) -> np.ndarray:
     return np.where(inc >= 0, inc, pools.n_incidents)
 
 
-_CITY_ARR = np.array(
-    ["Lisbon", "Denver", "Oslo", "Austin", "Dublin", "Osaka", "Nairobi", "Quito", "Perth"], object
-)
 _DAY_ARR = np.array(
     ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"], object
 )

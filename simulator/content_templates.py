@@ -1,140 +1,150 @@
-"""Text fragments for ``simulator.content``: data only.
+"""Industry-neutral text fragments for ``simulator.content``: data only.
+
+Everything here must read right for any business: what belongs to one industry (its places,
+staff, hazards, slang, baseline topics and its own templates) lives in that industry's pack
+(``simulator/packs/<industry>.yaml``), and the templates below name it through pack words.
 
 Placeholders: {b} brand name, {h} brand handle, {p} product, {topic}, {n} a small count,
-{mins} minutes, {ref} a booking reference, {city}, {day}, {amt} an amount.
+{mins} minutes, {ref} a reference code, {day}, {amt} an amount, {city} (``COMMON_WORDS``,
+replaceable); and the pack words
+every pack defines (``SLOTS``): {site} where customers meet the business ("branch", "gate"),
+{ref_kind} what a reference code identifies ("order", "booking"), {staff}, {hazard} (a
+safety hazard without the word "danger"), {perk} (something sold or praised), {regulator},
+{rumour} (what people repeat second-hand: the incident's topic on incident posts, one of
+the pack's rumours on baseline posts).
+
+An incident's ``topic`` is a headline written by the scenario's author ("card payment
+declined at checkout", "diners ill after eating at the Leeds branch"): templates use it as
+a sentence of its own, after a colon or in quotes, so a noun phrase and a clause both read.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ABBREVIATIONS",
-    "TAILS",
     "CLOSERS",
-    "CORES",
+    "COMMON_CORES",
+    "COMMON_EXTRAS",
+    "COMMON_TAILS",
+    "COMMON_WORDS",
     "EMAIL_CLOSINGS",
     "EMAIL_GREETINGS",
-    "EXTRAS",
+    "FIELDS",
     "OPENERS",
     "QUOTE_COMMENTS",
-    "TOPICS",
+    "SLOTS",
 ]
 
-CORES: dict[str, tuple[str, ...]] = {
+# Fields the renderer computes for every row (besides the pack's words).
+FIELDS = ("b", "h", "p", "topic", "n", "mins", "ref", "day", "amt")
+# Words with a default for every pack (a pack or a scenario's content: may replace them).
+COMMON_WORDS: dict[str, tuple[str, ...]] = {
+    "city": ("Lisbon", "Denver", "Oslo", "Austin", "Dublin", "Osaka", "Nairobi", "Quito", "Perth"),
+}
+# Words every pack must define: the common templates use them.
+SLOTS = ("site", "ref_kind", "staff", "hazard", "perk", "regulator", "rumour")
+
+COMMON_CORES: dict[str, tuple[str, ...]] = {
     "complaint": (
         "{topic} again, tried {n} times and nothing works.",
         "{topic}. I have been waiting {mins} minutes for anyone to fix this.",
         "your {p} is a mess today: {topic}.",
-        "{n} attempts, {topic}, and the fare went up by {amt} while I waited.",
-        "booking {ref} is stuck because of {topic}. Unacceptable.",
-        "nobody at {b} seems to care that {topic}.",
-        "paid {amt} for the {p} and got {topic} in return.",
+        "{ref_kind} {ref} is stuck because of this: {topic}. Unacceptable.",
+        "nobody at {b} seems to care. {topic}.",
+        "paid {amt} for the {p} and got this: {topic}.",
         "day {n} in a row: {topic}. Sort it out.",
-        "on hold for {mins} min about {topic} and then the line dropped.",
-        "the {p} keeps failing, {topic}, and support just sends the same link.",
-        "I was charged twice ({amt}) and {topic}.",
+        "on hold for {mins} min and then the line dropped. {topic}, still.",
+        "I was charged twice ({amt}) and now this: {topic}.",
         "how hard can it be? {topic} since {day}.",
+        "great, {topic}. love that for me.",
+        "oh fantastic, {topic} again. thanks so much {b}, really.",
+        "the {staff} at the {city} {site}: lovely. but {topic} and nobody can tell me why.",
+        "10/10 customer experience: {topic}, then {mins} minutes of hold music.",
     ),
     "question": (
-        "does anyone know if {topic} will be fixed today?",
-        "can I still use the {p} while {topic}?",
-        "is there a way to keep my fare for booking {ref} if {topic}?",
-        "will I be refunded the {amt} if {topic}?",
-        "what should I do about booking {ref}, {topic}?",
+        "does anyone know if this will be fixed today? {topic}.",
+        "can I still use the {p} while this is going on? ({topic})",
+        "will I get the {amt} back? {topic}.",
+        "what should I do about {ref_kind} {ref}? {topic}.",
         "how long until the {p} works again? Tried {n} times.",
-        "any update on {topic}? Flying to {city} on {day}.",
-        "do I need to rebook or will {b} contact me about {ref}?",
-        "who do I talk to about {topic}? It has been {mins} minutes.",
+        "any update on this: {topic}?",
+        "who do I talk to about {ref_kind} {ref}? It has been {mins} minutes.",
         "is the {p} down for everyone or just me? {city} here.",
+        "saw this going round: '{rumour}'. is that true?",
+        "my sister says {rumour}, should I be worried?",
+        "a friend sent me a screenshot, '{rumour}'. real or fake?",
     ),
     "praise": (
-        "shoutout to the {b} crew on the {city} flight, lovely people.",
+        "shoutout to the {staff} at the {city} {site}, lovely people.",
         "the new {p} is actually great, took {n} minutes to sort everything.",
-        "credit where due: {b} fixed my booking {ref} in {mins} minutes.",
+        "credit where due: {b} fixed {ref_kind} {ref} in {mins} minutes.",
         "best {p} experience I have had in years, thanks {b}.",
-        "{b} staff at the {city} desk went above and beyond today.",
-        "smooth trip to {city}, the {p} worked perfectly.",
         "really impressed, {b} answered me in {n} minutes.",
+        "the {staff} in {city} went above and beyond today.",
+        "the {perk} is worth every penny, no notes.",
     ),
     "noise": (
-        "drove past the {b} office in {city} today, huge building.",
-        "watching {b} planes land at {city} with a coffee, never gets old.",
+        "walked past the {b} {site} in {city} today, huge place.",
         "my cousin worked at {b} for {n} years, fun fact.",
         "that {b} advert with the dog is on again, {n}th time today lol.",
         "the {b} logo on that billboard in {city} is huge.",
-        "saw a {b} plane painted in the old colours on {day}.",
         "random thought: the {b} hold music is a banger, {mins} minutes of it.",
         "{b} trending again in {city}, wonder why.",
+        "why is everyone talking about {b} today lol",
+        "my dad still calls every {site} in town 'the {b} one'.",
     ),
     "purchase_intent": (
-        "I wish {b} flew direct to {city}.",
-        "would buy the {p} upgrade in a heartbeat if it was under {amt}.",
-        "when does the {b} sale start? Want {n} seats to {city}.",
-        "if {b} brought back the old lounge I would fly them every week.",
-        "thinking of getting the {p} pass, worth it?",
+        "would buy the {perk} in a heartbeat if it was under {amt}.",
+        "thinking of getting the {perk}, worth it?",
+        "if {b} brought back the old {perk} I would switch back tomorrow.",
         "why can't I buy gift cards for the {p}? Would get {n} of them.",
+        "I wish {b} had a {site} in {city}.",
     ),
     "hidden_help": (
-        "how long does a refund usually take to reach an account? booking {ref}.",
-        "is it possible to change booking {ref} if someone is in hospital?",
-        "can someone else travel on my ticket {ref}? I can't leave the house right now.",
-        "what happens to a booking if the person who made it passed away?",
-        "my mum is stuck at {city} airport with no money, can the {p} be used for a hotel?",
-        "do you keep wheelchairs at the {city} gate? asking for my dad, he fell on {day}.",
-        "quick question, is there a number to call if I can't get home from {city} tonight?",
+        "how long does a refund usually take to reach an account? {ref_kind} {ref}.",
+        "is it possible to change {ref_kind} {ref} if someone is in hospital?",
+        "what happens to the {ref_kind} if the person who made it passed away?",
         "can a refund of {amt} go to a different card? mine was blocked and rent is due.",
+        "can I speak to someone in person at the {city} {site}? I don't manage online anymore.",
+        "can someone else deal with {ref_kind} {ref} for me? I can't leave the house right now.",
+        "quick question, is there a number to call after 10pm? it's for my mum, she is on her own.",
     ),
     "legal_threat": (
-        "my lawyer will be in touch about {topic}.",
-        "see you in small claims court over booking {ref}.",
-        "this is a breach of consumer law, {topic}. Expect a formal complaint.",
-        "I am joining the class action over {topic}, {n} of us so far.",
-        "formal notice: I will sue {b} for the {amt} I lost because {topic}.",
-        "reported {b} to the regulator, {topic} is illegal.",
+        "my lawyer will be in touch about this: {topic}.",
+        "see you in small claims court over {ref_kind} {ref}.",
+        "this is a breach of consumer law. {topic}. Expect a formal complaint.",
+        "I am joining the class action, {n} of us so far. {topic}.",
+        "formal notice: I will sue {b} for the {amt} I lost. {topic}.",
+        "reported {b} to {regulator}, this is illegal: {topic}.",
     ),
     "safety": (
-        "there was a smell of smoke near the galley on the {city} flight and the crew ignored it.",
-        "a passenger fainted on the {city} flight and nobody came for {mins} minutes.",
-        "the overhead bin door would not close properly on the {city} flight.",
-        "kids were left alone at the {city} gate after {topic}, is anyone in charge?",
-        "the floor at the {city} lounge is flooded, someone already slipped.",
-        "crew told us to ignore a warning light on {day}, this is dangerous.",
+        "there was {hazard} at the {city} {site} and nobody did anything.",
+        "{hazard} on {day}, the {staff} told us it was fine. this is dangerous.",
+        "someone already got hurt: {hazard}. please check this.",
     ),
     "security": (
-        "ur {p} got pwn3d, creds dumped on a w@r3z board.",
-        "hax0r crew claims they own the {b} customer db, {n} GB for sale.",
-        "found an open admin panel on the {p}, anyone can see bookings like {ref}.",
-        "{b} got pwned? my account shows logins from {city} I never made.",
-        "someone selling {b} accounts on a w@r3z forum, {amt} each.",
-        "phishing sms pretending to be {b}, asks for card numbers and booking {ref}.",
+        "found an open admin panel on the {p}, anyone can see details like {ref_kind} {ref}.",
+        "{b} got hacked? my account shows logins from {city} I never made.",
+        "someone selling {b} accounts on a forum, {amt} each.",
+        "phishing text pretending to be {b}, asks for card numbers and {ref_kind} {ref}.",
     ),
     "media_inquiry": (
-        "reporter at the {city} Herald here, can {b} comment on {topic}? Deadline {day}.",
-        "journalist covering {topic} for a {city} paper, please DM a press contact.",
-        "we are running a story on {topic} tonight, does {b} have a statement?",
-        "producer at a news desk, looking to speak to {b} about {topic}.",
+        "reporter at the {city} Herald here, can {b} comment on this: {topic}? Deadline {day}.",
+        "journalist covering this for a {city} paper ({topic}), please DM a press contact.",
+        "we are running a story tonight: {topic}. does {b} have a statement?",
+        "producer at a news desk, looking to speak to {b} about today's news: {topic}.",
     ),
 }
 
-EXTRAS: dict[str, tuple[str, ...]] = {
-    "complaint": (
-        "Booking {ref}.",
-        "I have screenshots.",
-        "This cost me {amt}.",
-        "Never had this with other airlines.",
-        "I missed a meeting in {city} because of it.",
-    ),
-    "question": (
-        "Booking {ref}.",
-        "Thanks in advance.",
-        "Travelling with {n} kids.",
-        "Flight is on {day}.",
-    ),
-    "praise": ("Thanks again.", "Will fly again.", "Booking {ref} was painless."),
+COMMON_EXTRAS: dict[str, tuple[str, ...]] = {
+    "complaint": ("{ref_kind} {ref}.", "I have screenshots.", "This cost me {amt}."),
+    "question": ("{ref_kind} {ref}.", "Thanks in advance.", "Need to know by {day}."),
+    "praise": ("Thanks again.", "Will be back.", "{ref_kind} {ref} was painless."),
     "noise": ("Anyway.", "Just saying.", "Lol."),
     "purchase_intent": ("Just saying.", "Take my money.", "Please?"),
-    "hidden_help": ("Thank you.", "Sorry if this is the wrong place.", "Booking {ref}."),
-    "legal_threat": ("Booking {ref}.", "I have kept every receipt.", "Last warning."),
-    "safety": ("Flight was on {day}.", "Please check this.", "I have a photo."),
+    "hidden_help": ("Thank you.", "Sorry if this is the wrong place.", "{ref_kind} {ref}."),
+    "legal_threat": ("{ref_kind} {ref}.", "I have kept every receipt.", "Last warning."),
+    "safety": ("It was on {day}.", "Please check this.", "I have a photo."),
     "security": ("Check ur logs.", "Not joking.", "Sample: {ref}."),
     "media_inquiry": ("Thanks.", "Deadline is {day} 5pm.", "Happy to talk off the record."),
 }
@@ -150,7 +160,7 @@ OPENERS: dict[str, tuple[str, ...]] = {
 CLOSERS: dict[str, tuple[str, ...]] = {
     "angry": ("Fix it!", "Disgraceful.", "Never again.", "Shame on you.", "", "Answer me!"),
     "frustrated": ("Please sort this.", "Any help?", "", "This is getting old.", "Fix pls."),
-    "sad": ("I just want to get home.", "", "Very sad about this.", "Please help."),
+    "sad": ("I just want this sorted.", "", "Very sad about this.", "Please help."),
     "neutral": ("", "Thanks.", "Cheers.", ""),
     "happy": ("", "Thanks!", "Made my day.", ":)"),
 }
@@ -171,10 +181,13 @@ QUOTE_COMMENTS = (
     "Same in {city}.",
     "{n} of us now.",
     "Happening to me too.",
+    "Heard the same from a friend.",
+    "Is this true??",
 )
 
 # Appended to some short posts; picked independently of the rest, so they multiply variety.
-TAILS = (
+# A pack adds its own community slang.
+COMMON_TAILS = (
     "smh",
     "tbh",
     "fr",
@@ -192,24 +205,6 @@ TAILS = (
     "via {city}",
     "ugh",
 )
-
-TOPICS: dict[str, tuple[str, ...]] = {
-    "complaint": (
-        "my seat was changed without notice",
-        "the refund never arrived",
-        "the app logged me out mid-booking",
-        "my bag went to the wrong city",
-        "check-in closed early",
-        "the lounge refused my pass",
-    ),
-    "question": (
-        "the baggage allowance",
-        "changing a flight date",
-        "the refund status",
-        "seat selection",
-        "the loyalty points",
-    ),
-}
 
 # Applied to short posts at random; keys are matched as substrings.
 ABBREVIATIONS: tuple[tuple[str, str], ...] = (

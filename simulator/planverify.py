@@ -8,10 +8,10 @@ staffing search (visits that queued at the tier needing an answer, counted by th
 they queued in; abandoners are misses). A visit still waiting at the end of the run whose
 deadline falls after the end is not counted: nobody can say yet whether it was met.
 
-SLA classes: ``sla_classes(team)`` lists the service levels the team is held to. Today
-that is one class, ``all``, with ``team.service_level``; a team model with public and
-private service levels adds one ``SlaClass`` per class (a name, its ``within``/``target``
-and which visits belong to it) and everything downstream reports per class.
+SLA classes: ``sla_classes(team)`` lists the service levels the team is held to: one class,
+``all``, with a single ``team.service_level``; ``public`` and ``private`` (each with its
+``within``/``target`` and the visits that belong to it) when the team has per-class levels,
+and everything downstream reports per class.
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ class ClassService:
 
 def sla_classes(team: Team) -> list[SlaClass]:
     """The service levels ``team`` is held to (module docstring)."""
+    classes = team.classes
+    if classes is not None:  # public and private posts, each held to its own level
+        pub, priv = classes.public, classes.private
+        return [SlaClass("public", float(pub.within), float(pub.target),
+                         lambda run: run.v_answer & ~run.v_private),
+                SlaClass("private", float(priv.within), float(priv.target),
+                         lambda run: run.v_answer & run.v_private)]
     sl = team.service_level
     return [SlaClass("all", float(sl.within), float(sl.target), lambda run: run.v_answer)]
 

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from simulator.content_packs import DEFAULT_INDUSTRY, INDUSTRIES, ContentSection, content_problem
 from simulator.distributions import DistSpec
 from simulator.errors import InputError
 from simulator.policy import Action, Condition, PolicyRule
@@ -38,6 +39,7 @@ __all__ = [
     "Brand",
     "Cascade",
     "Condition",
+    "ContentSection",
     "DistSpec",
     "Incident",
     "Influencers",
@@ -87,6 +89,14 @@ class Brand(_Model):
     handle: str = Field(pattern=r"^@\w{1,30}$")
     products: tuple[str, ...] = Field(min_length=1)
     hashtags: tuple[str, ...] = ()
+    industry: str = DEFAULT_INDUSTRY
+
+    @field_validator("industry")
+    @classmethod
+    def _known_industry(cls, value: str) -> str:
+        if value not in INDUSTRIES:
+            raise ValueError(f"an industry with a pack ({', '.join(INDUSTRIES)}), got {value!r}")
+        return value
 
 
 class Influencers(_Model):
@@ -248,6 +258,7 @@ class Scenario(_Model):
     team: Team
     slo: Slo = Slo()
     drill: DrillDefaults = DrillDefaults()
+    content: ContentSection | None = None
 
     _channels = field_validator("channels")(_mix(CHANNELS, "a known channel"))
 
@@ -317,6 +328,10 @@ class Scenario(_Model):
                             f"got {name!r}"
                         )
         check_shifts(self.team, self.duration)
+        if self.content is not None:
+            problem = content_problem(self.brand.industry, self.content)
+            if problem:
+                raise ValueError(problem)
         return self
 
 

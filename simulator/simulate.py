@@ -26,7 +26,7 @@ from simulator.events import EventTable, event_id, write_jsonl
 from simulator.scenario import Scenario
 from simulator.staffing import DEFAULT_INTERVAL_S, StaffingPlan, staffing_plan
 from simulator.team import NOISE_PRIORITY, TeamModel, TeamRun
-from simulator.teamstats import tier_figures
+from simulator.teamstats import class_levels, conversation_figures, tier_figures
 
 __all__ = ["SimResult", "plan", "simulate", "team_json", "write_actions", "write_run"]
 
@@ -73,7 +73,8 @@ def simulate(
         post = crowd.post(index)
         prio = post.priority
         model.arrive(index, str(post.route), int(post.tier),  # type: ignore[call-overload,unused-ignore]
-                     int(prio[1]) if isinstance(prio, str) else 4, bool(post.respond))
+                     int(prio[1]) if isinstance(prio, str) else 4, bool(post.respond),
+                     post.kind == "message")  # email, chat, sms and DMs: the private class
 
     def on_abandon(index: int) -> None:
         assert crowd is not None
@@ -123,6 +124,9 @@ def team_json(result: SimResult, staffing: StaffingPlan) -> dict[str, Any]:
         tiers.append({
             **{k: _finite(v) for k, v in f.to_dict().items()},
             "tier": tp.tier,
+            "slowdown": tp.slowdown,
+            "service_levels": tp.service_levels,
+            "erlang_vs_sim": tp.erlang_vs_sim,
             "intervals": [vars(r) | {} for r in tp.intervals],
         })
     n = len(staffing.tiers[0].intervals) if staffing.tiers else 0
@@ -142,6 +146,9 @@ def team_json(result: SimResult, staffing: StaffingPlan) -> dict[str, Any]:
         "seed": result.seed,
         "interval_s": staffing.interval_s,
         "service_level": {"within_s": staffing.within_s, "target": staffing.target},
+        "service_level_classes": staffing.classes,
+        "service_levels": class_levels(result.team, within, staffing.target),
+        "conversations": conversation_figures(result.team),
         "replications": staffing.replications,
         "tiers": tiers,
         "intervals": totals,

@@ -19,22 +19,32 @@ The replay of a candidate continues after the interval's end with the same agent
 arrivals, so later higher-priority posts never overtake (slightly optimistic). Arrivals are
 the tier's real, bursty arrivals from the crowd + team run: that is why it can disagree with
 Erlang, which assumes Poisson arrivals at the interval's average rate.
+
+Digital care: a tier with ``concurrency: N`` is searched with ``N`` slots per agent and its
+``slowdown`` (``simulator.queuesim``); customers' answer-backs are visits of the run like any
+other, at their own times. Erlang stays the smooth-traffic baseline with the effective-server
+approximation: ``ceil(S / N)`` agents, ``S`` the servers Erlang needs at the handle time
+stretched to ``N`` threads held (``tier.stretch(N)``). With per-class service levels, private
+posts are deferred work in the search and both classes must meet their targets; Erlang
+(which has one FIFO) takes the larger of the two classes' requirements on all arrivals.
+``erlang_vs_sim`` per tier says where and by how much Erlang C and the simulation disagree.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 
 from simulator.erlang import erlang_a_required, erlang_c_required
-from simulator.queuesim import Arrivals, Post, QueueState, run_interval
-from simulator.roster import Team
-from simulator.team import TeamRun
-from simulator.teamstats import rostered_agents
+from simulator.queuesim import Arrivals, Classes, Post, QueueState, run_interval_by_class
+from simulator.roster import ServiceLevel, Team, Tier
+from simulator.team import NOISE_PRIORITY, TeamRun
+from simulator.teamstats import class_levels, rostered_agents, tier_figures
 
 __all__ = [
     "DEFAULT_INTERVAL_S",
@@ -68,9 +78,21 @@ class IntervalRow:
 
 @dataclass(frozen=True)
 class TierPlan:
+    """One tier's rows, with its concurrency and what the first replication achieved.
+
+    ``service_levels``: per class (public, private) the share started within the class's
+    ``within`` in the first replication's rostered run; ``occupancy``: per agent slot.
+    ``erlang_vs_sim``: how Erlang C and the simulated requirement disagree (``disagreement``).
+    """
+
     name: str
     tier: int
     intervals: tuple[IntervalRow, ...]
+    concurrency: int = 1
+    slowdown: float = 0.0
+    occupancy: float | None = None
+    service_levels: dict[str, Any] = field(default_factory=dict)
+    erlang_vs_sim: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,6 +115,7 @@ class StaffingPlan:
     replications: int
     tiers: tuple[TierPlan, ...]
     shortfalls: tuple[Shortfall, ...]
+    classes: dict[str, dict[str, float]] | None = None  # per-class within_s/target, or None
 
     def to_dict(self) -> dict[str, object]:
         """Plain data: ``{"interval_s", ..., "tiers": [{"name", "intervals": [...]}], ...}``."""
@@ -100,15 +123,20 @@ class StaffingPlan:
 
 
 def tier_arrivals(run: TeamRun, k: int) -> Arrivals:
-    """The visits that queued at tier ``k`` in a team run, as staffing-search input."""
+    """The visits that queued at tier ``k`` in a team run (answer-backs included), as
+    staffing-search input; private ones are marked when the team has per-class levels."""
     sel = run.v_tier == k
     order = np.argsort(run.v_enqueue[sel], kind="stable")
+    private = None
+    if run.classes is not None:
+        private = (run.v_private & (run.v_priority != NOISE_PRIORITY))[sel][order]
     return Arrivals(
         t=run.v_enqueue[sel][order],
         priority=run.v_priority[sel][order],
         answer=run.v_answer[sel][order],
         handle=run.v_handle[sel][order],
         patience=run.v_patience[sel][order],
+        private=private,
     )
 
 
@@ -119,12 +147,16 @@ def simulated_required(
     within_s: float,
     target: float,
     guesses: Sequence[int],
+    concurrency: int = 1,
+    slowdown: float = 0.0,
+    classes: Classes | None = None,
 ) -> list[int]:
     """Smallest agent count per interval meeting ``target`` (module docstring); pooled reps.
 
     ``guesses`` (e.g. Erlang C's counts) start the search of an interval that follows one
     needing nobody; otherwise the previous interval's answer does (it is usually within a
-    few agents, which saves candidate runs).
+    few agents, which saves candidate runs). ``concurrency`` and ``slowdown`` are the
+    tier's; with ``classes`` the private posts must meet their own target too.
     """
     states = [QueueState() for _ in reps]
     out: list[int] = []
@@ -138,17 +170,23 @@ def simulated_required(
         else:
 
             def meets(n: int, windows: list[list[Post]] = windows, end: float = end) -> bool:
-                hits = counted = 0
+                hits = counted = hits_p = counted_p = 0
                 for state, posts in zip(states, windows, strict=True):
-                    h, c = run_interval(state.copy(), posts, n, end, within_s, True)
+                    h, c, hp, cp = run_interval_by_class(
+                        state.copy(), posts, n, end, within_s, True, concurrency, slowdown,
+                        classes)
                     hits += h
                     counted += c
-                return hits >= target * counted
+                    hits_p += hp
+                    counted_p += cp
+                private_ok = classes is None or hits_p >= classes.private_target * counted_p
+                return hits >= target * counted and private_ok
 
             need = _bracket(meets, max(1, guess))
         out.append(need)
         for state, posts in zip(states, windows, strict=True):
-            run_interval(state, posts, need, end, within_s, False)
+            run_interval_by_class(state, posts, need, end, within_s, False, concurrency,
+                                  slowdown, classes)
     return out
 
 
@@ -190,11 +228,20 @@ def staffing_plan(
     if not runs:
         raise ValueError("staffing_plan needs at least one team run")
     within, target = team.service_level.within, team.service_level.target
+    classes = team.classes
+    levels: list[ServiceLevel] = [ServiceLevel(within=within, target=target)]
+    if classes is not None:
+        levels.append(classes.private)
+    kernel_classes = None
+    if classes is not None:
+        private = classes.private
+        kernel_classes = Classes(private.within, private.target, private.max_occupancy)
     patience = team.patience.build().mean if team.patience is not None else math.inf
     n_int = max(1, math.ceil(duration_s / interval_s - 1e-9))
     starts = np.arange(n_int) * interval_s
     widths = np.minimum(interval_s, duration_s - starts)  # the last one may be cut short
     base = runs[0]
+    figures = tier_figures(base, within)
     plans = []
     for k, tier in enumerate(base.tiers):
         reps = [tier_arrivals(r, k) for r in runs]
@@ -210,9 +257,11 @@ def staffing_plan(
             rate = mean_arrivals / width
             arrivals.append(round(mean_arrivals, 2))
             ahts.append(round(aht, 3))
-            rows_c.append(erlang_c_required(rate, aht, target, within))
-            rows_a.append(erlang_a_required(rate, aht, target, within, patience))
-        sim = simulated_required(reps, starts, interval_s, within, target, rows_c)
+            c, a = erlang_agents(rate, aht, tier, levels, patience)
+            rows_c.append(c)
+            rows_a.append(a)
+        sim = simulated_required(reps, starts, interval_s, within, target, rows_c,
+                                 tier.concurrency, tier.slowdown, kernel_classes)
         rostered = rostered_agents(base, k, starts + widths / 2).tolist()
         rows = tuple(
             IntervalRow(
@@ -227,7 +276,13 @@ def staffing_plan(
             )
             for i in range(n_int)
         )
-        plans.append(TierPlan(name=tier.name, tier=tier.tier, intervals=rows))
+        plans.append(TierPlan(
+            name=tier.name, tier=tier.tier, intervals=rows, concurrency=tier.concurrency,
+            slowdown=tier.slowdown if tier.concurrency > 1 else 0.0,
+            occupancy=round(figures[k].occupancy, 4),
+            service_levels=class_levels(base, within, target, k),
+            erlang_vs_sim=disagreement(rows, clock_start),
+        ))
     windows = tuple(w for p in plans for w in shortfalls(p, interval_s, clock_start))
     return StaffingPlan(
         interval_s=interval_s,
@@ -236,7 +291,57 @@ def staffing_plan(
         replications=len(runs),
         tiers=tuple(plans),
         shortfalls=tuple(sorted(windows, key=lambda w: (w.start_s, w.tier))),
+        classes=_class_targets(team),
     )
+
+
+def _class_targets(team: Team) -> dict[str, dict[str, float]] | None:
+    classes = team.classes
+    if classes is None:
+        return None
+    pub, priv = classes.public, classes.private
+    return {"public": {"within_s": pub.within, "target": pub.target},
+            "private": {"within_s": priv.within, "target": priv.target,
+                        "max_occupancy": priv.max_occupancy}}
+
+
+def erlang_agents(
+    rate: float, aht: float, tier: Tier, levels: Sequence[ServiceLevel], patience: float
+) -> tuple[int, int]:
+    """Agents by Erlang C and Erlang A with the effective-server approximation.
+
+    ``S`` servers at the handle time stretched to ``tier.concurrency`` threads held, the
+    largest over ``levels``, make ``ceil(S / concurrency)`` agents (today's Erlang at 1).
+    """
+    n = tier.concurrency
+    work = aht * tier.stretch(n)
+    c = max(erlang_c_required(rate, work, lv.target, lv.within) for lv in levels)
+    a = max(erlang_a_required(rate, work, lv.target, lv.within, patience) for lv in levels)
+    return math.ceil(c / n), math.ceil(a / n)
+
+
+def disagreement(rows: Sequence[IntervalRow], start: datetime | None) -> dict[str, Any]:
+    """Where and by how much Erlang C and the simulated requirement disagree.
+
+    Over intervals with arrivals: how many agree, how many need more (``sim_above``) or fewer
+    (``sim_below``) agents by simulation, the mean gap (sim - Erlang C) and the largest one
+    with its interval's clock.
+    """
+    busy = [r for r in rows if r.arrivals > 0]
+    gaps = [r.required_sim - r.required_erlang_c for r in busy]
+    if not gaps:
+        return {"intervals": 0, "agree": 0, "sim_above": 0, "sim_below": 0, "mean_gap": None,
+                "max_gap": None, "max_gap_at": None}
+    worst = max(range(len(gaps)), key=lambda i: abs(gaps[i]))
+    return {
+        "intervals": len(gaps),
+        "agree": sum(g == 0 for g in gaps),
+        "sim_above": sum(g > 0 for g in gaps),
+        "sim_below": sum(g < 0 for g in gaps),
+        "mean_gap": round(sum(gaps) / len(gaps), 3),
+        "max_gap": gaps[worst],
+        "max_gap_at": clock(busy[worst].start_s, start),
+    }
 
 
 def clock(seconds: float, start: datetime | None) -> str:

@@ -111,8 +111,11 @@ def format_summary(scenario: Scenario, summary: Summary) -> str:
     clock = scenario.start_time
     peak_clock = clock.timestamp() + summary.peak_at
     peak_label = datetime.fromtimestamp(peak_clock, UTC).strftime("%H:%M")
+    own_words = " + the scenario's content: changes" if scenario.content else ""
     lines = [
         f"{scenario.name}: {scenario.title}".rstrip(": "),
+        f"  brand {scenario.brand.name} ({scenario.brand.handle}), industry "
+        f"{scenario.brand.industry}{own_words}",
         f"  duration {format_duration(scenario.duration)}, seed {scenario.seed}, "
         f"{len(scenario.incidents)} incident(s), {len(scenario.team.tiers)} tier(s), "
         f"{sum(max(s.agents for s in t.shifts) for t in scenario.team.tiers)} agents at most",

@@ -15,7 +15,7 @@ import numpy as np
 
 from simulator.audience import Audience
 from simulator.batch import Batch
-from simulator.content import render_texts
+from simulator.content import render_texts, scenario_vocabulary
 from simulator.events import EventTable
 from simulator.scenario import Scenario
 from simulator.vocab import EMOTIONS
@@ -125,6 +125,7 @@ def assemble(
             topics=[i.topic for i in scenario.incidents],
             incident_tags=[i.hashtags for i in scenario.incidents],
             rng=np.random.default_rng(text_seed),
+            vocab=scenario_vocabulary(scenario),
         )
 
     table._lazy_pools.update(

@@ -9,8 +9,20 @@ arrival stream). What the model does, in order:
   chosen uniformly (a post that needs no answer is then answered, at priority p4).
 - **Queues**: one per tier; lower priority number first (p1 before p2), FIFO within one.
   Posts that need no answer (``respond: false``) queue after p4 and take ``NOISE_HANDLE_S``.
-- **Agents** come and go with the tier's shifts; an agent whose shift ends finishes the case
-  in hand first. Handle times come from the tier's distribution.
+- **Agents** come and go with the tier's shifts; an agent whose shift ends finishes the
+  threads in hand first. Handle times come from the tier's distribution.
+- **Concurrency**: an agent holds up to ``tier.concurrency`` threads at once and takes a new
+  one whenever it holds fewer (waiting work goes to the on-duty agent holding the fewest
+  threads). A thread started while the agent holds ``k`` threads (it included) takes its
+  drawn handle time times ``tier.stretch(k) = 1 + slowdown * (k - 1)``, fixed at the start.
+- **Service-level classes** (``team.service_level`` per class): private posts (email, chat,
+  sms, DMs) are deferred work: they start only after every public post waiting, and only
+  while the tier's busy threads are below ``private.max_occupancy`` of its on-duty slots.
+- **Conversations**: ``answer_back(index)`` is a customer answering on the thread of post
+  ``index`` (issue 12's reaction model calls it). The turn goes to the agent who last
+  handled the thread when that agent is on duty with a free slot, otherwise to that tier's
+  queue at the thread's priority. Turns neither abandon nor escalate; the agent replies.
+  ``on_reply(index, turn)`` is called at every reply (turn 0 is the first response).
 - **Escalation** after handling: to the next tier up when the policy tier is higher than the
   tier that handled it, or with the tier's ``escalates`` probability; otherwise the agent
   replies (or closes a noise post).
@@ -20,7 +32,9 @@ arrival stream). What the model does, in order:
 
 Random draws are made per post at arrival, in arrival order, from ``rng``: runs with the same
 arrivals and seed see the same handle times and patience whatever the staffing (common random
-numbers). Results are columns (``TeamRun``); metrics live in ``simulator.teamstats``.
+numbers). Turns draw their handle times from a stream spawned at the first turn, so a run
+without turns draws exactly what it did before conversations existed. Results are columns
+(``TeamRun``); metrics live in ``simulator.teamstats``.
 """
 
 from __future__ import annotations
@@ -28,68 +42,31 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from simulator.roster import Team, Tier
+from simulator.roster import Team
+from simulator.teamrouting import (
+    NO_ROUTE,
+    NOISE_PRIORITY,
+    decide,
+    misroute,
+    next_tier,
+    tier_for,
+)
+from simulator.teamrun import TeamRun
+from simulator.teamslots import TierState
 
 __all__ = ["NOISE_HANDLE_S", "NOISE_PRIORITY", "TeamModel", "TeamRun", "feed", "ACTIONS"]
 
 NOISE_HANDLE_S = 30.0  # triaging and closing a post that needs no answer
-NOISE_PRIORITY = 5  # after p4
-MISROUTE_PRIORITY = 4  # a noise post misrouted as needing an answer
 DRAW_BLOCK = 4096  # random draws are made in blocks for speed
 ACTIONS = ("triage", "reply", "escalate", "close")
-NO_ROUTE = "none"  # the policy's route for posts that need no answer
 TRIAGE_AGENT = "triage"  # the agent id on triage actions (the team's routing rules)
 WAITING, STARTED, ABANDONED = 0, 1, 2
-
-
-@dataclass
-class TeamRun:
-    """What the team did, as numpy columns.
-
-    Visits (one per post per tier that queued it): ``v_post`` (local post number), ``v_tier``
-    (index into ``tiers``), ``v_priority``, ``v_answer`` (the customer needs an answer),
-    ``v_enqueue``, ``v_start``, ``v_end``, ``v_abandon`` (NaN when it did not happen),
-    ``v_handle`` (the handle time drawn), ``v_patience`` (inf when the visit cannot
-    abandon). Posts: ``index`` (the caller's index), ``arrival``.
-    ``actions``: tuples ``(post, action, route, tier, priority, agent, at)``.
-    """
-
-    tiers: tuple[Tier, ...]
-    horizon: float
-    index: np.ndarray
-    arrival: np.ndarray
-    v_post: np.ndarray
-    v_tier: np.ndarray
-    v_priority: np.ndarray
-    v_answer: np.ndarray
-    v_enqueue: np.ndarray
-    v_start: np.ndarray
-    v_end: np.ndarray
-    v_abandon: np.ndarray
-    v_handle: np.ndarray
-    v_patience: np.ndarray
-    agents: Mapping[str, int] | None
-    actions: list[tuple[int, str, str, int, int, str, float]]
-
-
-class _TierState:
-    """One tier's queue and agents."""
-
-    def __init__(self, tier: Tier) -> None:
-        self.tier = tier
-        # one FIFO of visits per priority (p1 first), abandoners removed lazily
-        self.queues: list[deque[int]] = [deque() for _ in range(NOISE_PRIORITY + 1)]
-        self.idle: list[str] = []
-        self.offline: list[str] = []
-        self.made = 0
-        self.release = 0  # busy agents who leave when their case is done
 
 
 class TeamModel:
@@ -106,23 +83,29 @@ class TeamModel:
         rng: np.random.Generator,
         *,
         on_abandon: Callable[[int], None] | None = None,
+        on_reply: Callable[[int, int], None] | None = None,
         agents: Mapping[str, int] | None = None,
         record_actions: bool = True,
     ) -> None:
         self.env = env
         self.team = team
         self.tiers = tuple(sorted(team.tiers, key=lambda t: t.tier))
-        self._state = [_TierState(t) for t in self.tiers]
+        self._state = [TierState(t) for t in self.tiers]
         self._on_abandon = on_abandon
+        self._on_reply = on_reply
         self._finish_cb, self._abandon_cb = self._finish, self._abandon  # bound once (hot path)
         self._record = record_actions
         self._agents = dict(agents) if agents is not None else None
         self._accuracy = team.triage_accuracy
+        self._classes = team.classes
+        self._cap = self._classes.private.max_occupancy if self._classes is not None else 1.0
         self._rng = rng
+        self._turn_rng: np.random.Generator | None = None  # spawned at the first turn
         self._handle_dists = [t.handle_time.build() for t in self.tiers]
         self._patience_dist = team.patience.build() if team.patience is not None else None
         self._numbers = [t.tier for t in self.tiers]
         self._escalates = [t.escalates for t in self.tiers]
+        self._stretch = [t.slowdown if t.concurrency > 1 else 0.0 for t in self.tiers]
         # per-post random draws as columns, drawn DRAW_BLOCK posts at a time (post p's draws
         # are row p whatever the staffing: common random numbers)
         self._drawn = 0
@@ -130,16 +113,21 @@ class TeamModel:
         self._u_pick: list[float] = []
         self._u_esc: list[list[float]] = [[] for _ in self.tiers]
         self._handles: list[list[float]] = [[] for _ in self.tiers]
+        self._turn_handles: list[list[float]] = [[] for _ in self.tiers]
         self._patience: list[float] = []
         # routing decisions are few: cache them
         self._decisions: dict[tuple[str, int, int, bool], tuple[int, int, str, int]] = {}
         self._up: dict[tuple[int, str], int | None] = {}
-        # posts
+        # posts (threads)
         self.index: list[int] = []
         self.arrival: list[float] = []
+        self.private: list[bool] = []
+        self._local: dict[int, int] = {}  # caller's index -> local post number
         self._route: list[str] = []
         self._true_tier: list[int] = []
         self._answer: list[bool] = []
+        self._last_visit: list[int] = []  # the thread's latest visit
+        self._turns: list[int] = []  # answer-backs so far
         # visits
         self.v_post: list[int] = []
         self.v_tier: list[int] = []
@@ -152,6 +140,9 @@ class TeamModel:
         self.v_handle: list[float] = []
         self.v_patience: list[float] = []
         self.v_agent: list[str] = []
+        self.v_turn: list[int] = []
+        self.v_private: list[bool] = []
+        self.v_reply: list[bool] = []
         self._v_state: list[int] = []
         self.actions: list[tuple[int, str, str, int, int, str, float]] = []
         for k, state in enumerate(self._state):
@@ -164,27 +155,6 @@ class TeamModel:
                     else:
                         ev = env.timeout(shift.start, value=(k, shift.agents))
                         ev.callbacks.append(self._shift_change)
-
-    # --- routing -------------------------------------------------------------------------
-
-    def _tier_for(self, route: str, number: int) -> int:
-        """The tier index working ``route`` at policy tier ``number`` (nearest match)."""
-        best, best_key = 0, (9, 99)
-        for k, t in enumerate(self.tiers):
-            key = (0 if route in t.routes else 1, abs(t.tier - number))
-            if key < best_key:
-                best, best_key = k, key
-        return best
-
-    def _next_tier(self, k: int, route: str) -> int | None:
-        here = self.tiers[k].tier
-        higher = [j for j in range(k + 1, len(self.tiers)) if self.tiers[j].tier > here]
-        if not higher:
-            return None
-        for j in higher:
-            if route in self.tiers[j].routes:
-                return j
-        return higher[0]
 
     # --- arrivals ------------------------------------------------------------------------
 
@@ -201,56 +171,80 @@ class TeamModel:
             self._patience.extend(self._patience_dist.sample(rng, n).tolist())
         self._drawn += n
 
-    def _decide(self, k: int, prio: int, route: str) -> tuple[int, int, str, int]:
-        """(tier index, priority, route, tier number) of a triage that put a post at ``k``."""
-        if prio == NOISE_PRIORITY:  # triaged as needing no answer: no route, no tier
-            return k, prio, NO_ROUTE, 0
-        decided = route if route in self.tiers[k].routes else self.tiers[k].routes[0]
-        return k, prio, decided, self._numbers[k]
-
-    def _misroute(self, k: int, prio: int, route: str, u_pick: float) -> tuple[int, int, str, int]:
-        """The triage decision when triage gets a post wrong (drawn ``u_pick``)."""
-        if len(self.tiers) > 1:
-            others = [j for j in range(len(self.tiers)) if j != k]
-            k = others[min(int(u_pick * len(others)), len(others) - 1)]
-        if prio == NOISE_PRIORITY:
-            prio = MISROUTE_PRIORITY
-        return self._decide(k, prio, route)
-
-    def arrive(self, index: int, route: str, tier: int, priority: int, respond: bool) -> int:
+    def arrive(
+        self, index: int, route: str, tier: int, priority: int, respond: bool,
+        private: bool = False,
+    ) -> int:
         """A post reaches the team now; returns its local post number.
 
         ``route``/``tier``/``priority`` (1-4) are the policy's expected handling; ``respond``
-        is False for posts that need no answer.
+        is False for posts that need no answer; ``private`` marks email, chat, sms and DMs
+        (deferred work when the team has per-class service levels).
         """
         p = len(self.index)
         if p >= self._drawn:
             self._draw_block()
         now = self.env.now
         self.index.append(index)
+        self._local[index] = p
         self.arrival.append(now)
+        self.private.append(private)
         self._answer.append(respond)
+        self._turns.append(0)
+        self._last_visit.append(-1)
         key = (route, tier, priority, respond)
         decision = self._decisions.get(key)
         if decision is None:
             if respond:
-                decision = self._decide(self._tier_for(route, tier), priority, route)
+                decision = decide(self.tiers, tier_for(self.tiers, route, tier), priority, route)
             else:
-                decision = self._decide(0, NOISE_PRIORITY, route)
+                decision = decide(self.tiers, 0, NOISE_PRIORITY, route)
             self._decisions[key] = decision
         if self._u_triage[p] >= self._accuracy:
-            decision = self._misroute(decision[0], decision[1], route, self._u_pick[p])
+            decision = misroute(self.tiers, decision[0], decision[1], route, self._u_pick[p])
         k, prio, decided_route, number = decision
         self._route.append(decided_route)
         self._true_tier.append(tier if respond else 0)
         if self._record:
             self.actions.append((p, "triage", decided_route, number, prio, TRIAGE_AGENT, now))
         patience = self._patience[p] if respond and self._patience_dist is not None else math.inf
-        self._enqueue(p, k, prio, patience)
+        self._enqueue(p, k, prio, patience, self._handles[k][p], 0)
         return p
 
-    def _enqueue(self, p: int, k: int, prio: int, patience: float) -> None:
+    def answer_back(self, index: int, at: float | None = None) -> None:
+        """The customer of post ``index`` answers back on its thread, now or at time ``at``.
+
+        The turn goes to the agent who last handled the thread when that agent is on duty
+        with a free slot, otherwise to that tier's queue at the thread's priority. Unknown
+        indexes raise KeyError (a coupling error, not a user mistake).
+        """
+        p = self._local[index]
+        if at is not None and at > self.env.now:
+            Timeout(self.env, at - self.env.now, p).callbacks.append(self._turn_due)
+            return
+        self._turn(p)
+
+    def _turn_due(self, event: Any) -> None:
+        self._turn(event.value)
+
+    def _turn(self, p: int) -> None:
+        last = self._last_visit[p]
+        k, prio = self.v_tier[last], self.v_priority[last]
+        self._turns[p] += 1
+        handles = self._turn_handles[k]
+        if not handles:
+            if self._turn_rng is None:
+                self._turn_rng = self._rng.spawn(1)[0]
+            handles.extend(self._handle_dists[k].sample(self._turn_rng, 256).tolist()[::-1])
+        handle = NOISE_HANDLE_S if prio == NOISE_PRIORITY else handles.pop()
+        self._enqueue(p, k, prio, math.inf, handle, self._turns[p], self.v_agent[last])
+
+    def _enqueue(
+        self, p: int, k: int, prio: int, patience: float, handle: float, turn: int,
+        agent: str = "",
+    ) -> None:
         v = len(self.v_post)
+        private = self.private[p]
         self.v_post.append(p)
         self.v_tier.append(k)
         self.v_priority.append(prio)
@@ -259,25 +253,52 @@ class TeamModel:
         self.v_start.append(math.nan)
         self.v_end.append(math.nan)
         self.v_abandon.append(math.nan)
-        self.v_handle.append(NOISE_HANDLE_S if prio == NOISE_PRIORITY else self._handles[k][p])
+        self.v_handle.append(NOISE_HANDLE_S if prio == NOISE_PRIORITY else handle)
         self.v_patience.append(patience)
         self.v_agent.append("")
+        self.v_turn.append(turn)
+        self.v_private.append(private)
+        self.v_reply.append(False)
         self._v_state.append(WAITING)
+        self._last_visit[p] = v
         state = self._state[k]
-        if state.idle:
-            self._start(v, state.idle.pop())
-            return
-        while prio >= len(state.queues):
-            state.queues.append(deque())
-        state.queues[prio].append(v)
+        deferred = private and self._classes is not None and prio != NOISE_PRIORITY
+        if not deferred or state.busy < self._cap * state.slots * (state.duty - state.release):
+            if agent and state.load.get(agent, state.slots) < state.slots:
+                bucket = state.ready[state.load[agent]]
+                if agent in bucket:  # the thread's own agent: on duty with a free slot
+                    del bucket[agent]
+                    self._take(state, v, agent)
+                    return
+            for bucket in state.ready:
+                if bucket:
+                    self._take(state, v, bucket.popitem()[0])
+                    return
+        queues = state.deferred if deferred else state.queues
+        while prio >= len(queues):
+            queues.append(deque())
+        queues[prio].append(v)
         if patience < math.inf:
             Timeout(self.env, patience, v).callbacks.append(self._abandon_cb)
 
-    def _start(self, v: int, agent: str) -> None:
+    def _take(self, state: TierState, v: int, agent: str) -> None:
+        """``agent`` (in no ready bucket) starts ``v``; back in a bucket if a slot is left."""
+        self._start(state, v, agent)
+        held = state.load[agent]
+        if held < state.slots:
+            state.ready[held][agent] = None
+
+    def _start(self, state: TierState, v: int, agent: str) -> None:
+        held = state.load.get(agent, 0) + 1
+        state.load[agent] = held
+        state.busy += 1
         self._v_state[v] = STARTED
         self.v_start[v] = self.env.now
         self.v_agent[v] = agent
-        Timeout(self.env, self.v_handle[v], v).callbacks.append(self._finish_cb)
+        work = self.v_handle[v]
+        if held > 1:
+            work *= state.tier.stretch(held)
+        Timeout(self.env, work, v).callbacks.append(self._finish_cb)
 
     def _abandon(self, event: Any) -> None:
         v = event.value
@@ -295,39 +316,81 @@ class TeamModel:
         p, k, prio, agent = self.v_post[v], self.v_tier[v], self.v_priority[v], self.v_agent[v]
         route = self._route[p]
         up = None
-        if prio != NOISE_PRIORITY and (
+        if prio != NOISE_PRIORITY and self.v_turn[v] == 0 and (
             self._true_tier[p] > self._numbers[k] or self._u_esc[k][p] < self._escalates[k]
         ):
             key = (k, route)
             up = self._up[key] if key in self._up else self._up.setdefault(
-                key, self._next_tier(k, route))
+                key, next_tier(self.tiers, k, route))
         if up is not None:
             if route not in self.tiers[up].routes:
                 route = self._route[p] = self.tiers[up].routes[0]
             if self._record:
                 self.actions.append((p, "escalate", route, self._numbers[up], prio, agent, now))
-            self._enqueue(p, up, prio, math.inf)
-        elif self._record:
-            if prio == NOISE_PRIORITY:
+            self._enqueue(p, up, prio, math.inf, self._handles[up][p], 0)
+        elif prio == NOISE_PRIORITY:
+            if self._record:
                 self.actions.append((p, "close", NO_ROUTE, 0, prio, agent, now))
-            else:
+        else:
+            self.v_reply[v] = True
+            if self._record:
                 self.actions.append((p, "reply", route, self._numbers[k], prio, agent, now))
-        self._next_case(k, agent)
+            if self._on_reply is not None:
+                self._on_reply(self.index[p], self.v_turn[v])
+        self._free(k, agent)
 
-    def _next_case(self, k: int, agent: str) -> None:
+    def _free(self, k: int, agent: str) -> None:
+        """``agent`` finished a thread: leave, or offer its free slot to waiting work."""
         state = self._state[k]
+        held = state.load[agent] - 1
+        state.load[agent] = held
+        state.busy -= 1
+        if agent in state.leaving:
+            if held == 0:
+                del state.leaving[agent]
+                state.offline.append(agent)
+            return
+        if held + 1 < state.slots:
+            del state.ready[held + 1][agent]
         if state.release > 0:
             state.release -= 1
-            state.offline.append(agent)
+            state.duty -= 1
+            if held == 0:
+                state.offline.append(agent)
+            else:
+                state.leaving[agent] = None
             return
+        self._offer(state, agent)
+
+    def _offer(self, state: TierState, agent: str) -> None:
+        """Fill ``agent``'s free slots (it is in no ready bucket) from the waiting work."""
         vstate = self._v_state
-        for queue in state.queues:
-            while queue:
-                v = queue.popleft()
-                if vstate[v] == WAITING:
-                    self._start(v, agent)
-                    return
-        state.idle.append(agent)
+        while True:
+            held = state.load.get(agent, 0)
+            if held >= state.slots:
+                return
+            found = -1
+            for queue in state.queues:
+                while queue:
+                    v = queue.popleft()
+                    if vstate[v] == WAITING:
+                        found = v
+                        break
+                if found >= 0:
+                    break
+            if found < 0 and state.busy < self._cap * state.slots * (state.duty - state.release):
+                for queue in state.deferred:
+                    while queue:
+                        v = queue.popleft()
+                        if vstate[v] == WAITING:
+                            found = v
+                            break
+                    if found >= 0:
+                        break
+            if found < 0:
+                state.ready[held][agent] = None
+                return
+            self._start(state, found, agent)
 
     # --- shifts --------------------------------------------------------------------------
 
@@ -337,25 +400,34 @@ class TeamModel:
 
     def _set_agents(self, k: int, n: int) -> None:
         state = self._state[k]
-        busy = state.made - len(state.idle) - len(state.offline)
-        current = len(state.idle) + busy - state.release
+        current = state.duty - state.release
         if n < current:
             drop = current - n
-            while drop and state.idle:
-                state.offline.append(state.idle.pop())
-                drop -= 1
+            for held, bucket in enumerate(state.ready):  # the least loaded go first
+                while drop and bucket:
+                    agent = bucket.popitem()[0]
+                    state.duty -= 1
+                    drop -= 1
+                    if held == 0:
+                        state.offline.append(agent)
+                    else:
+                        state.leaving[agent] = None
             state.release += drop
             return
         add = n - current
         keep = min(add, state.release)
         state.release -= keep
         for _ in range(add - keep):
-            if state.offline:
+            if state.leaving:  # an agent finishing up before leaving stays on instead
+                agent = next(iter(state.leaving))
+                del state.leaving[agent]
+            elif state.offline:
                 agent = state.offline.pop()
             else:
                 state.made += 1
                 agent = f"{state.tier.name}-{state.made:02d}"
-            self._next_case(k, agent)
+            state.duty += 1
+            self._offer(state, agent)
 
     # --- results -------------------------------------------------------------------------
 
@@ -379,6 +451,11 @@ class TeamModel:
             v_patience=f(self.v_patience, dtype=float),
             agents=self._agents,
             actions=self.actions,
+            v_turn=f(self.v_turn, dtype=np.int64),
+            v_private=f(self.v_private, dtype=bool),
+            v_reply=f(self.v_reply, dtype=bool),
+            private=f(self.private, dtype=bool),
+            classes=self._classes,
         )
 
 
@@ -390,6 +467,7 @@ def feed(
     tier: Sequence[int] | np.ndarray,
     priority: Sequence[int] | np.ndarray,
     respond: Sequence[bool] | np.ndarray,
+    private: Sequence[bool] | np.ndarray | None = None,
 ) -> simpy.Process:
     """Start a process that delivers prepared posts (sorted ``times``) to ``model``."""
 
@@ -398,9 +476,10 @@ def feed(
         tiers = [int(x) for x in tier]
         prios = [int(x) for x in priority]
         answers = [bool(x) for x in respond]
+        privates = [False] * len(ts) if private is None else [bool(x) for x in private]
         for i, t in enumerate(ts):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            model.arrive(i, route[i], tiers[i], prios[i], answers[i])
+            model.arrive(i, route[i], tiers[i], prios[i], answers[i], privates[i])
 
     return env.process(run())

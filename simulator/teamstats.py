@@ -8,18 +8,32 @@ needs an answer (noise triage only counts toward occupancy):
   waiting at the run's end counted up to the end;
 - ``service_level``: share an agent started on within ``within_s`` (abandoners are misses);
 - ``abandon_rate``: share that abandoned;
-- ``occupancy``: busy agent-seconds over rostered agent-seconds in the window (noise included).
+- ``occupancy``: busy thread-seconds over rostered slot-seconds in the window (noise
+  included): occupancy per agent SLOT, an agent holding ``concurrency`` slots (1: per agent).
+
+``class_levels`` gives the service level achieved per class (public, private) with each
+class's own ``within``; ``conversation_figures`` the thread-level times: first response
+(arrival to the first reply), turn response (a customer's answer-back to the agent's reply)
+and resolution (arrival to the last reply, for threads whose every turn was answered).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
 from simulator.team import TeamRun
 
-__all__ = ["TierFigures", "rostered_agents", "rostered_seconds", "tier_figures"]
+__all__ = [
+    "TierFigures",
+    "class_levels",
+    "conversation_figures",
+    "rostered_agents",
+    "rostered_seconds",
+    "tier_figures",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,7 @@ class TierFigures:
     service_level: float
     abandon_rate: float
     occupancy: float
+    concurrency: int = 1
 
     def to_dict(self) -> dict[str, float | int | str]:
         return asdict(self)
@@ -75,7 +90,7 @@ def tier_figures(
         busy_from = np.clip(run.v_start[run.v_tier == k], start, stop)
         busy_to = np.clip(np.nan_to_num(run.v_end[run.v_tier == k], nan=run.horizon), start, stop)
         busy = float(np.nansum(busy_to - busy_from))
-        avail = rostered_seconds(run, k, start, stop)
+        avail = rostered_seconds(run, k, start, stop) * tier.concurrency
         out.append(
             TierFigures(
                 name=tier.name,
@@ -85,6 +100,82 @@ def tier_figures(
                 service_level=float(np.mean(started & (wait <= within_s))) if n else 1.0,
                 abandon_rate=float(np.mean(~np.isnan(ab))) if n else 0.0,
                 occupancy=min(1.0, busy / avail) if avail > 0 else 0.0,
+                concurrency=tier.concurrency,
             )
         )
     return out
+
+
+def _started_within(run: TeamRun, sel: np.ndarray, within_s: float) -> tuple[int, int]:
+    """(visits in ``sel`` started within ``within_s`` of queueing, visits in ``sel``)."""
+    wait = run.v_start[sel] - run.v_enqueue[sel]
+    return int(np.sum(wait <= within_s)), int(sel.sum())  # NaN (never started) is a miss
+
+
+def class_levels(
+    run: TeamRun, within_s: float, target: float, k: int | None = None
+) -> dict[str, dict[str, Any]]:
+    """Service level achieved per class over the visits needing an answer (turns included),
+    at tier index ``k`` or over every tier.
+
+    With per-class service levels (``run.classes``) public and private posts are measured
+    against their own ``within`` and ``target``; with one level (``within_s``, ``target``)
+    every post counts as ``public``.
+    """
+    counted = run.v_answer if k is None else run.v_answer & (run.v_tier == k)
+
+    def level(mask: np.ndarray, within: float, goal: float) -> dict[str, Any]:
+        hits, n = _started_within(run, mask & counted, within)
+        return {"within_s": within, "target": goal, "arrivals": n,
+                "service_level": round(hits / n, 6) if n else None}
+
+    classes = run.classes
+    if classes is None:
+        return {"public": level(np.ones_like(run.v_answer), within_s, target)}
+    pub, priv = classes.public, classes.private
+    return {"public": level(~run.v_private, pub.within, pub.target),
+            "private": level(run.v_private, priv.within, priv.target)}
+
+
+def _summary(xs: np.ndarray) -> dict[str, float | int | None]:
+    if not xs.size:
+        return {"n": 0, "mean": None, "p50": None, "p90": None}
+    p50, p90 = np.percentile(xs, [50, 90])
+    return {"n": int(xs.size), "mean": round(float(xs.mean()), 3), "p50": round(float(p50), 3),
+            "p90": round(float(p90), 3)}
+
+
+def conversation_figures(run: TeamRun) -> dict[str, Any]:
+    """Thread-level times over the posts needing an answer (see the module docstring)."""
+    replied = run.v_reply
+    post, turn, end = run.v_post[replied], run.v_turn[replied], run.v_end[replied]
+    n_posts = run.index.size
+    first = np.full(n_posts, np.inf)
+    np.minimum.at(first, post[turn == 0], end[turn == 0])
+    last = np.full(n_posts, -np.inf)
+    np.maximum.at(last, post, end)
+    # the customer's turn time: the first visit of (post, turn); its reply: the replied visit
+    turns = run.v_turn > 0
+    keys = run.v_post[turns] * (int(run.v_turn.max(initial=0)) + 1) + run.v_turn[turns]
+    uniq, first_visit = np.unique(keys, return_index=True)
+    asked = run.v_enqueue[turns][first_visit]
+    reply_keys = post[turn > 0] * (int(run.v_turn.max(initial=0)) + 1) + turn[turn > 0]
+    pos = np.searchsorted(uniq, reply_keys)
+    turn_gap = end[turn > 0] - asked[pos] if uniq.size else np.zeros(0)
+    answered_turns = np.zeros(n_posts, dtype=np.int64)
+    np.add.at(answered_turns, post[turn > 0], 1)
+    all_turns = np.zeros(n_posts, dtype=np.int64)
+    np.add.at(all_turns, run.v_post[turns][first_visit], 1)
+    needs = np.zeros(n_posts, dtype=bool)
+    needs[run.v_post[run.v_answer & (run.v_turn == 0)]] = True
+    got_first = needs & np.isfinite(first)
+    resolved = got_first & (answered_turns == all_turns)
+    return {
+        "threads": int(needs.sum()),
+        "threads_with_turns": int(np.sum(needs & (all_turns > 0))),
+        "turns": int(all_turns[needs].sum()),
+        "unanswered": int(np.sum(needs & ~np.isfinite(first))),
+        "first_response_s": _summary(first[got_first] - run.arrival[got_first]),
+        "turn_response_s": _summary(turn_gap),
+        "resolution_s": _summary(last[resolved] - run.arrival[resolved]),
+    }

@@ -19,6 +19,7 @@ from simulator.errors import InputError
 __all__ = ["MAX_INPUT_BYTES", "format_validation_error", "read_yaml_mapping"]
 
 _MAX_GOT = 60
+_CONTROL = {i: f"\\x{i:02x}" for i in range(32)}
 # Scenario files are a few kB; refusing anything bigger before parsing keeps a stray data file
 # (or a YAML bomb) from hanging the loader.
 MAX_INPUT_BYTES = 5_000_000
@@ -106,6 +107,7 @@ def _got(value: object) -> str:
         text = f"{value:g}"
     else:
         text = repr(value)
+    text = text.translate(_CONTROL)  # a key like "\n" must not break the one-line message
     return text if len(text) <= _MAX_GOT else text[: _MAX_GOT - 3] + "..."
 
 

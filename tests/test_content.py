@@ -9,7 +9,7 @@ import pytest
 
 from simulator.crowd import generate
 from simulator.events import EventTable
-from simulator.scenario import Scenario
+from simulator.scenario import Scenario, parse_scenario
 
 LEET = re.compile(r"pwn3d|hax0r|w@r3z|[a-z]*[0-9@][a-z]+[0-9][a-z0-9]*", re.IGNORECASE)
 
@@ -55,12 +55,29 @@ def test_emails_are_long_greeted_and_signed(table: EventTable) -> None:
             assert lines[-1] == f"Customer number C-{table.customer[i]:06d}"
 
 
-def test_security_reports_use_leetspeak(table: EventTable) -> None:
+# a word turned into leetspeak: lowercase letters and digits mixed (reference codes are upper case)
+LEET_WORD = re.compile(r"(?<![\w@])[a-z0-9@]*(?:[a-z][0-9@]|[0-9@][a-z])[a-z0-9@]*")
+
+
+def _security_leet_share(data: dict, industry: str, leetspeak: float | None = None) -> float:
+    data = {**data, "brand": {**data["brand"], "industry": industry}}
+    if leetspeak is not None:
+        data["content"] = {"leetspeak": leetspeak}
+    table = generate(parse_scenario(data, "tiny.yaml"), seed=21, volume=3.0)
     sec = _where(table, intent="security", kind="post") + _where(
         table, intent="security", kind="message"
     )
-    assert sec
-    assert all(LEET.search(table.text[i]) for i in sec)
+    assert len(sec) > 50
+    return float(np.mean([bool(LEET_WORD.search(table.text[i])) for i in sec]))
+
+
+def test_security_reports_use_leetspeak_as_much_as_the_pack_says(tiny_scenario_data: dict) -> None:
+    # (was: every security post in leetspeak, true of the one airline-flavoured text set)
+    assert _security_leet_share(tiny_scenario_data, "generic", 1.0) > 0.8
+    assert _security_leet_share(tiny_scenario_data, "generic", 0.0) == 0.0
+    software = _security_leet_share(tiny_scenario_data, "software")  # pack share 0.7
+    restaurant = _security_leet_share(tiny_scenario_data, "restaurant")  # pack share 0.15
+    assert software > 0.5 and restaurant < 0.35
 
 
 def test_incident_posts_name_the_topic_or_product(table: EventTable) -> None:

@@ -477,3 +477,13 @@ def test_error_follows_the_file_field_expected_found_shape(
         "branching",
     )
     assert re.fullmatch(r"tiny\.yaml: [\w.\[\]]+ must be .+, got .+", message)
+
+
+def test_a_control_character_in_a_bad_value_keeps_the_message_on_one_line(
+    tiny_scenario_data: dict,
+) -> None:
+    # found by test_scenario_properties: a mapping key "\n" printed as is broke the line
+    tiny_scenario_data["name"] = {"\n": None}
+    with pytest.raises(InputError) as err:
+        parse_scenario(tiny_scenario_data, "tiny.yaml")
+    assert str(err.value) == "tiny.yaml: name must be a string, got a mapping {\\x0a}"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from run_drill import main
+from simulator.content_packs import INDUSTRIES, marker_pattern
 from simulator.crowd import generate
 from simulator.scenario import load_scenario
 from simulator.summary import summarize
@@ -23,6 +24,7 @@ CRISES = {
     "data-breach-rumour",
     "product-launch",
     "ci-smoke",
+    "food-poisoning-rumour",
 }
 
 
@@ -51,12 +53,26 @@ def test_scenario_loads_and_generates(path: Path) -> None:
     # each incident shows up
     for i, inc in enumerate(sc.incidents):
         assert (table.incident == i).sum() > 0, inc.id
+    # the text is about this business: no other industry's marker words
+    for other in INDUSTRIES:
+        pattern = marker_pattern(other)
+        if other != sc.brand.industry and pattern is not None:
+            leaks = [t for t in table.text if pattern.search(t)]
+            assert not leaks, f"{other} words in {sc.brand.industry} text: {leaks[:2]}"
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_scenario_cites_its_source(path: Path) -> None:
     head = path.read_text().split("\nname:", 1)[0]
     assert head.startswith("#") and len(head.splitlines()) >= 2
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_scenario_names_its_industry(path: Path) -> None:
+    import yaml
+
+    assert yaml.safe_load(path.read_text())["brand"].get("industry") in INDUSTRIES
+    assert load_scenario(path).brand.industry != "generic"
 
 
 def test_payment_outage_drills_in_about_two_minutes_at_speed_60() -> None:
@@ -69,6 +85,7 @@ def test_validate_prints_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(SCENARIOS[0].parent / "ci-smoke.yaml")]) == 0
     out = capsys.readouterr().out
     assert "expected posts:" in out and "by intent:" in out and "by channel:" in out
+    assert "brand Northwind Air (@NorthwindAir), industry airline\n" in out
     assert re.search(r"expected peak: [\d,]+/h at \+", out)
 
 

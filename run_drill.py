@@ -162,6 +162,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
         grace_s = None if args.grace is None else parse_duration(args.grace)
     except ValueError as err:
         raise InputError(f"--grace: must be {err}") from err
+    drain_s = _drain(args.drain)
     if args.speed is not None and args.speed <= 0:
         raise InputError(f"--speed: must be > 0, got {args.speed:g}")
     if args.volume <= 0:
@@ -208,7 +209,8 @@ def cmd_drill(args: argparse.Namespace) -> int:
         master_bind=args.master_bind or ("0.0.0.0" if remote else "127.0.0.1"),
         master_port=args.master_port if args.master_port is not None else (5557 if remote else 0),
         stack_config=args.stack_config, live=args.live, sim_agents=args.sim_agents or 0,
-        facilitator_port=args.facilitator_port, plan=args.plan, debrief=args.debrief)
+        facilitator_port=args.facilitator_port, plan=args.plan, debrief=args.debrief,
+        drain_s=drain_s)
     if args.gate and args.gates is not None:  # a bad gates file fails now, not after the load
         from reports.gate_run import read_gates_file
 
@@ -250,6 +252,33 @@ def _stop_exit_code(run_dir: Path) -> int | None:
     except (OSError, orjson.JSONDecodeError):
         return None
     return STOP_EXIT_CODES.get(str(replay.get("stop_signal")))
+
+
+def _drain(text: str) -> float:
+    """``--drain D``: wall seconds (a duration such as 30s or 2m) for requests in flight."""
+    from simulator.units import parse_duration
+
+    try:
+        value = parse_duration(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise InputError(f"--drain: must be a duration > 0 such as 30s or 2m, got {text!r}")
+    return value
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    """Send one event to a stack and print how everything that came back was mapped."""
+    from simulator.units import parse_duration
+
+    try:
+        wait_s = parse_duration(args.wait)
+    except ValueError as err:
+        raise InputError(f"--wait: must be {err}") from err
+    from load.probe import run_probe  # imports httpx and the platform: only here
+
+    return run_probe(args.target, args.base_url, wait_s=wait_s,
+                     platform_port=args.platform_port, allow_remote=args.allow_remote)
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -337,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "answers (default: the scenario's drill.grace, else until the last "
                         "delivered post's deadline or every post is answered)")
     p.add_argument("--allow-remote", action="store_true", help="allow a target outside loopback")
+    p.add_argument("--drain", default="30s",
+                   help="after the last send, wait this long (wall time) for requests still in "
+                        "flight before counting them failed (default 30s)")
     p.add_argument("--platform-secret-file", type=Path, default=None,
                    help="file holding the platform endpoint's shared secret (else the "
                         "DRILL_PLATFORM_SECRET environment variable)")
@@ -363,6 +395,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debrief", action="store_true",
                    help="write the training debrief for a drill that is not --live")
     p.set_defaults(func=cmd_drill)
+
+    p = sub.add_parser("probe", help="send one event, print how what comes back is mapped")
+    p.add_argument("--target", type=Path, required=True, help="target profile YAML")
+    p.add_argument("--base-url", default=None, help="override the profile's base URL")
+    p.add_argument("--wait", default="15s", help="how long to wait for callbacks and polls")
+    p.add_argument("--platform-port", type=int, default=8765)
+    p.add_argument("--allow-remote", action="store_true", help="allow a target outside loopback")
+    p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("gate", help="CI gate over a results.json")
     p.add_argument("results", type=Path)

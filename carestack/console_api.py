@@ -14,7 +14,7 @@ the trainee signed in at):
 - ``close`` finishes it (with no answer: closed as no action needed).
 Every action is posted to the platform exactly like the simulated agents' actions, with the
 trainee's name as ``agent``. Acting on a queued case claims it first. A trainee holds at
-most the tier's ``concurrency`` open cases (1 when the config has none): one more answers
+most the tier's ``concurrency`` open cases: one more answers
 409, as does acting on a closed case.
 """
 
@@ -47,22 +47,16 @@ def _summary(case: Case) -> dict[str, Any]:
             "status": case.status, "agent": case.agent, "received_at": case.received_at}
 
 
-def _concurrency(tier: Any) -> int:
-    """Cases one agent of ``tier`` works at once (``concurrency`` when the config has it)."""
-    value = getattr(tier, "concurrency", 1)
-    return value if isinstance(value, int) and value >= 1 else 1
-
-
 def _tiers(stack: Stack) -> list[dict[str, Any]]:
     return [{"tier": t.tier, "name": t.name, "routes": list(t.routes),
-             "concurrency": _concurrency(t)} for t in sorted(stack.cfg.tiers, key=lambda t: t.tier)]
+             "concurrency": t.concurrency} for t in sorted(stack.cfg.tiers, key=lambda t: t.tier)]
 
 
 def _limit(stack: Stack, tier: int | None) -> int:
     """How many open cases a trainee signed in at ``tier`` may hold (lowest tier by default)."""
     tiers = sorted(stack.cfg.tiers, key=lambda t: t.tier)
     chosen = [t for t in tiers if t.tier == tier] or tiers[:1]
-    return _concurrency(chosen[0]) if chosen else 1
+    return chosen[0].concurrency if chosen else 1
 
 
 def _mine(stack: Stack, agent: str | None) -> list[Case]:

@@ -20,16 +20,18 @@ from typing import Any
 
 import gevent
 import numpy as np
-import orjson
 from gevent.event import Event
 
 from load.answer_wait import AnswerWait
+from load.captures import CaptureFeed
 from load.launcher import ReferenceStack, check_target
 from load.platform import PlatformProcess
 from load.profile import CompiledProfile, load_profile
 from load.record import write_recordings
 from load.replay import ReplayOutcome, Target, run_replay
 from load.schedule import build_plan, read_events
+from load.sender import REQUEST_TIMEOUT_S
+from simulator.errors import InputError
 
 __all__ = ["DEFAULT_SPEED", "DrillOptions", "replay_events", "run_drill"]
 
@@ -65,6 +67,7 @@ class DrillOptions:
     facilitator_port: int = 0
     plan: Path | None = None  # live: an exercise plan of timed injects (load.live_plan)
     debrief: bool = False  # a training debrief for a drill that is not --live
+    drain_s: float = REQUEST_TIMEOUT_S  # wall seconds for requests in flight after the last send
 
 
 class _Stopped(Exception):
@@ -192,48 +195,28 @@ class _Progress:
               file=sys.stderr, flush=True)
 
 
-def _poll_cases(profile: CompiledProfile, base_url: str, events: list[dict[str, Any]],
-                outcome: ReplayOutcome, actions: Path, speed: float) -> int:
-    """Read each accepted case back (profile ``poll``) and append its state as an action."""
-    from locust.env import Environment
-
-    from load.sender import ReplayUser
-
-    spec = profile.profile.poll
-    if spec is None:
-        return 0
-    user = ReplayUser(Environment(user_classes=[]), base_url, 50)
-    accepted = np.flatnonzero(np.isin(outcome.log.status, list(profile.accept)))
-    pool = gevent.pool.Pool(50)
-    lines: list[bytes] = []
-
-    def one(k: int) -> None:
-        path = profile.poll_path({k2: v for k2, v in events[k].items() if k2 != "labels"})
-        if path is None:
-            return
-        resp = user.client.get(path, name="poll")
-        if resp.status_code in spec.accept:
-            try:
-                payload = orjson.loads(resp.content or b"null")
-            except orjson.JSONDecodeError:
-                return
-            state = {name: _dig(payload, dotted) for name, dotted in spec.fields.items()}
-            at = (time.time() - outcome.start_wall) * speed
-            lines.append(orjson.dumps({"event_id": events[k]["id"], "action": "triage",
-                                       **state, "at": round(at, 3), "source": "poll"}) + b"\n")
-
-    for k in accepted.tolist():
-        pool.spawn(one, k)
-    pool.join()
-    with actions.open("ab") as fh:
-        fh.writelines(lines)
-    return len(lines)
+def _live_returns(profile: CompiledProfile) -> bool:
+    """Whether the profile reads what comes back live (callbacks or polling during the drill)."""
+    return bool(profile.profile.callbacks or profile.profile.poll)
 
 
-def _dig(payload: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        payload = payload.get(part) if isinstance(payload, dict) else None
-    return payload
+def check_local_sending(profile: CompiledProfile, workers: int, remote_workers: int) -> None:
+    """Callbacks by captured id and polling need the captures live: local sending only."""
+    if _live_returns(profile) and (workers or remote_workers):
+        raise InputError(f"--workers: {profile.source.name} has callbacks or poll, which read "
+                         f"captures live from the sending process, got --workers {workers} "
+                         f"--remote-workers {remote_workers} (send from one process)")
+
+
+def _finish_returns(platform: PlatformProcess, stopped: bool) -> None:
+    """The last poll round and the verdict on held callbacks (skipped when stopped)."""
+    if stopped:
+        return
+    try:
+        platform.finish()
+    except OSError as err:
+        print(f"\nwarning: the platform endpoint did not finish polling ({err})",
+              file=sys.stderr, flush=True)
 
 
 def default_run_dir(name: str, now: datetime) -> Path:
@@ -248,7 +231,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                   remote_workers: int = 0, master_bind: str = "127.0.0.1",
                   master_port: int = 0, stack_team: Path | None = None,
                   stack_config: Path | None = None, stop: Event | None = None,
-                  live: Any = None, stop_note: dict[str, Any] | None = None) -> dict[str, Any]:
+                  live: Any = None, stop_note: dict[str, Any] | None = None,
+                  drain_s: float = REQUEST_TIMEOUT_S) -> dict[str, Any]:
     """Replay an existing ``events.jsonl`` into ``run_dir``; returns replay.json's content.
 
     Runs the platform endpoint (its ``actions.jsonl`` goes in ``run_dir``); without
@@ -263,10 +247,12 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     run_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     profile = load_profile(profile_path or REFERENCE_PROFILE, base_url)
+    check_local_sending(profile, workers, remote_workers)
     events = read_events(events_path)
     actions_path = run_dir / "actions.jsonl"
     actions_path.write_bytes(b"")  # a re-used folder must not mix in an old run's actions
-    for stale in ("captures.jsonl", "carestack.db", "carestack.db-wal", "carestack.db-shm"):
+    for stale in ("captures.jsonl", "unmapped.jsonl", "carestack.db", "carestack.db-wal",
+                  "carestack.db-shm"):
         (run_dir / stale).unlink(missing_ok=True)
     secret = os.environ.get(SECRET_ENV) or None
     stack: ReferenceStack | None = None
@@ -288,7 +274,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         return replay
     watcher = _watch_stop(stop, note)
     try:
-        platform = PlatformProcess(actions_path, speed, events_path, platform_port, secret=secret)
+        platform = PlatformProcess(actions_path, speed, events_path, platform_port, secret=secret,
+                                   profile=profile_path, base_url=base_url)
     except BaseException:
         for handle in handles:
             handle.cancel()
@@ -301,8 +288,10 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
             profile = load_profile(REFERENCE_PROFILE, stack.url)
         check_target(profile.base_url, profile.profile.health, allow_remote)
         plan = build_plan(events, profile, speed)
+        feed = CaptureFeed(platform, plan.ids) if _live_returns(profile) else None
         target = Target(profile.base_url, profile.accept,
-                        profile.capture if profile.profile.capture else None)
+                        profile.capture if profile.profile.capture or feed else None,
+                        on_capture=feed.add if feed is not None else None)
         if live is not None:
             live.attach(platform, profile, events, events_path, stop,
                         stack.url + "/console" if stack is not None else None)
@@ -314,7 +303,10 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                              on_start=platform.set_start if live is None
                              else live.on_start(platform), remote_workers=remote_workers,
                              master_bind=master_bind, master_port=master_port,
-                             clock=live.clock if live is not None else None)
+                             clock=live.clock if live is not None else None,
+                             drain_timeout=drain_s)
+        if feed is not None:
+            feed.close()
         if outcome.log.cap_waits:
             print(f"\nnote: {outcome.log.cap_waits} sends waited for a free slot "
                   f"({outcome.max_in_flight} requests in flight per process): the target held "
@@ -329,8 +321,7 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
             outcome.partial = True
             if outcome.stopped_reason in (None, "interrupted"):  # the replay's generic reason
                 outcome.stopped_reason = _stopped_reason(note, live)
-        if not stop.is_set():
-            _poll_cases(profile, profile.base_url, events, outcome, actions_path, speed)
+        _finish_returns(platform, stop.is_set())
         if live is not None:
             live.finish()
         stack_outbox = None
@@ -354,7 +345,8 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     return write_recordings(run_dir, plan, outcome, profile, speed=speed, volume=volume,
                             started_at=started, platform_stats=platform_stats,
                             platform_info={"host": platform.host, "port": platform.port,
-                                           "secret": platform.secret},
+                                           "secret": platform.secret,
+                                           "live_captures": _live_returns(profile)},
                             stack_outbox=stack_outbox,
                             run_end={"stopped_at_s": None if "wall" not in note
                                      else round(note["wall"] - outcome.start_wall, 3),
@@ -373,6 +365,7 @@ def run_drill(options: DrillOptions) -> Path:
     run_dir = options.output or default_run_dir(scenario.name, datetime.now(UTC))
     if options.target is not None:  # check the profile and target before a long generation
         profile = load_profile(options.target, options.base_url)
+        check_local_sending(profile, options.workers, options.remote_workers)
         check_target(profile.base_url, profile.profile.health, options.allow_remote)
     run_dir.mkdir(parents=True, exist_ok=True)  # only now: a bad input leaves no empty folder
     events_path = run_dir / "events.jsonl"
@@ -403,7 +396,7 @@ def run_drill(options: DrillOptions) -> Path:
                       allow_remote=options.allow_remote, remote_workers=options.remote_workers,
                       master_bind=options.master_bind, master_port=options.master_port,
                       stack_team=team, stack_config=options.stack_config, stop=stop,
-                      live=live, stop_note=note)
+                      live=live, stop_note=note, drain_s=options.drain_s)
         if options.debrief and live is None:
             from load.live import request_debrief
 
@@ -438,11 +431,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--grace", type=float, default=0.0, help="scenario seconds")
     parser.add_argument("--platform-port", type=int, default=0)
+    parser.add_argument("--drain", type=float, default=REQUEST_TIMEOUT_S,
+                        help="wall seconds for requests in flight after the last send")
     args = parser.parse_args(argv)
     try:
         replay_events(args.output, args.events, args.target, base_url=args.base_url,
                       speed=args.speed, workers=args.workers, grace_s=args.grace,
-                      platform_port=args.platform_port)
+                      platform_port=args.platform_port, drain_s=args.drain)
     except DrillError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

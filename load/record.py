@@ -28,7 +28,8 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
                      platform_info: dict[str, Any],
                      stack_outbox: dict[str, Any] | None = None,
                      run_end: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write replay.json and sends.npz (and captures.jsonl when the profile captures).
+    """Write replay.json and sends.npz (and captures.jsonl when the profile captures and the
+    platform endpoint did not already write them live).
 
     ``stack_outbox``: the embedded reference stack's delivery counters at the end (its
     ``/stats`` outbox), kept as ``replay.json`` ``stack_outbox`` when the drill started it.
@@ -49,16 +50,20 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
     codes = Counter(str(int(c)) for c in log.status[log.status > 0].tolist())
     codes.update(log.errors)
     failed_mask = sent_mask & ~accepted_mask
+    returns = platform_stats.get("callbacks") or {}
+    poll = platform_stats.get("poll") or {}
     nan = np.nan
     replay = {
         "speed": speed, "volume": volume,
-        "target": {"profile": profile.name, "base_url": profile.base_url},
+        "target": {"profile": profile.name, "base_url": profile.redactor.text(profile.base_url)},
         "started_at": datetime.fromtimestamp(outcome.start_wall, started_at.tzinfo).isoformat(),
         "partial": bool(outcome.partial), "stopped_reason": outcome.stopped_reason,
         "counts": {"generated": n, "sent": sent, "accepted": accepted, "failed": sent - accepted,
                    "unsent": n - sent,
                    "unmatched_actions": int(platform_stats.get("unmatched", 0)),
                    "rejected_callbacks": int(platform_stats.get("rejected", 0)),
+                   "unmapped_callbacks": int(returns.get("unmapped", 0)),
+                   "poll_failures": int(poll.get("failed", 0)),
                    "throttled": int(log.throttled)},
         "status_codes": dict(sorted(codes.items())),
         "per_second": {"planned": _per_second(intended, n_bins),
@@ -73,6 +78,8 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
                      "actions": int(platform_stats.get("actions", 0)),
                      "duplicates": int(platform_stats.get("duplicates", 0))},
         "locust": outcome.locust_stats,
+        "callbacks": returns,
+        "poll": poll or None,
     }
     if stack_outbox is not None:
         replay["stack_outbox"] = stack_outbox
@@ -82,7 +89,7 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
     np.savez(run_dir / "sends.npz", intended_s=intended.astype(np.float64),
              lag_ms=derived["lag_ms"], latency_ms=derived["latency_ms"],
              service_ms=derived["service_ms"], status=log.status.astype(np.int32))
-    if outcome.captured:
+    if outcome.captured and not platform_info.get("live_captures"):  # else written live
         with (run_dir / "captures.jsonl").open("wb") as fh:
             for k, fields in outcome.captured:
                 fh.write(orjson.dumps({"event_id": plan.ids[k], **fields}) + b"\n")

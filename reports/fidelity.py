@@ -54,6 +54,27 @@ def replay_metrics(run: RunData) -> dict[str, Any]:
         "per_second": {
             k: list(per_second.get(k) or []) for k in ("planned", "sent", "accepted", "failed")
         },
+        "returns": returns_metrics(replay),
+    }
+
+
+def returns_metrics(replay: dict[str, Any]) -> dict[str, Any] | None:
+    """What came back beside the endpoint's own shapes: callbacks mapped or not, and polling.
+
+    None when the run kept no such counters (simulate, or a run folder from before them).
+    """
+    callbacks = replay.get("callbacks")
+    poll = replay.get("poll")
+    if callbacks is None and poll is None:
+        return None
+    callbacks = callbacks or {}
+    return {
+        "mapped": int(callbacks.get("mapped") or 0),
+        "unmapped": int(callbacks.get("unmapped") or 0),
+        "unmapped_by_reason": dict(callbacks.get("unmapped_by_reason") or {}),
+        "unmapped_kept": int(callbacks.get("unmapped_kept") or 0),
+        "poll": {k: poll.get(k) for k in ("every_s", "rounds", "requests", "ok", "failed",
+                                          "failed_by_reason", "actions")} if poll else None,
     }
 
 

@@ -159,10 +159,9 @@ def test_trainees_route_take_private_and_see_the_journey(reference_stack, carest
 def test_a_trainee_holds_up_to_the_tiers_concurrency() -> None:
     from types import SimpleNamespace
 
-    from carestack.console_api import _concurrency, _limit
+    from carestack.console_api import _limit
 
-    tiers = (SimpleNamespace(tier=1, concurrency=3), SimpleNamespace(tier=2))
+    tiers = (SimpleNamespace(tier=1, concurrency=3), SimpleNamespace(tier=2, concurrency=1))
     stack: Any = SimpleNamespace(cfg=SimpleNamespace(tiers=tiers))
     assert _limit(stack, 1) == 3 and _limit(stack, None) == 3  # lowest tier by default
-    assert _limit(stack, 2) == 1  # no concurrency in the config: one case at a time
-    assert _concurrency(SimpleNamespace(concurrency=0)) == 1
+    assert _limit(stack, 2) == 1

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_BAD_INPUT = 2
+STOP_EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}  # 128 + the signal's number
 
 
 class _Parser(argparse.ArgumentParser):
@@ -162,6 +163,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
         grace_s = None if args.grace is None else parse_duration(args.grace)
     except ValueError as err:
         raise InputError(f"--grace: must be {err}") from err
+    drain_s = _drain(args.drain)
     if args.speed is not None and args.speed <= 0:
         raise InputError(f"--speed: must be > 0, got {args.speed:g}")
     if args.volume <= 0:
@@ -209,15 +211,75 @@ def cmd_drill(args: argparse.Namespace) -> int:
         master_port=args.master_port if args.master_port is not None else (5557 if remote else 0),
         stack_config=args.stack_config, live=args.live, sim_agents=args.sim_agents or 0,
         facilitator_port=args.facilitator_port, plan=args.plan, debrief=args.debrief,
-        reactions=not args.no_reactions)
+        drain_s=drain_s, reactions=not args.no_reactions)
+    if args.gate and args.gates is not None:  # a bad gates file fails now, not after the load
+        from reports.gate_run import read_gates_file
+
+        read_gates_file(args.gates)
+    if args.stack_config is not None:
+        _check_stack_config(args.stack_config)
     run_dir = run_drill(options)
     report = run_dir / "report.html"
     print(f"report: {report if report.exists() else run_dir / 'results.json'}")
+    stopped = _stop_exit_code(run_dir)
     if args.gate:
-        return cmd_gate(argparse.Namespace(results=run_dir / "results.json", gates=args.gates,
-                                           baseline=None, max_regression="10%",
-                                           junit=run_dir / "junit.xml"))
-    return EXIT_OK
+        gated = cmd_gate(argparse.Namespace(results=run_dir / "results.json", gates=args.gates,
+                                            baseline=None, max_regression="10%",
+                                            junit=run_dir / "junit.xml",
+                                            allow_partial=False))
+        return stopped if stopped is not None else gated
+    return stopped if stopped is not None else EXIT_OK
+
+
+def _check_stack_config(path: Path) -> None:
+    """The embedded stack's config, checked before anything runs (bad input: exit 2)."""
+    from carestack.config import ConfigError, load_config
+
+    if not path.is_file():
+        raise InputError(f"--stack-config: must be a readable YAML file, got {path} "
+                         f"(no such file)")
+    try:
+        load_config(path)
+    except ConfigError as err:
+        raise InputError(f"--stack-config: {err}") from err
+
+
+def _stop_exit_code(run_dir: Path) -> int | None:
+    """130 after SIGINT, 143 after SIGTERM (the run's partial results are written)."""
+    import orjson
+
+    try:
+        replay = orjson.loads((run_dir / "replay.json").read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return STOP_EXIT_CODES.get(str(replay.get("stop_signal")))
+
+
+def _drain(text: str) -> float:
+    """``--drain D``: wall seconds (a duration such as 30s or 2m) for requests in flight."""
+    from simulator.units import parse_duration
+
+    try:
+        value = parse_duration(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise InputError(f"--drain: must be a duration > 0 such as 30s or 2m, got {text!r}")
+    return value
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    """Send one event to a stack and print how everything that came back was mapped."""
+    from simulator.units import parse_duration
+
+    try:
+        wait_s = parse_duration(args.wait)
+    except ValueError as err:
+        raise InputError(f"--wait: must be {err}") from err
+    from load.probe import run_probe  # imports httpx and the platform: only here
+
+    return run_probe(args.target, args.base_url, wait_s=wait_s,
+                     platform_port=args.platform_port, allow_remote=args.allow_remote)
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -225,7 +287,8 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from reports.gate_run import run_gate, table
 
     rows, passed = run_gate(
-        args.results, args.gates, args.baseline, args.max_regression, args.junit
+        args.results, args.gates, args.baseline, args.max_regression, args.junit,
+        allow_partial=args.allow_partial,
     )
     print(table(rows))
     if args.junit is not None:
@@ -303,9 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ui", action="store_true", help="serve Locust's web UI during the drill")
     p.add_argument("--platform-port", type=int, default=8765)
     p.add_argument("--grace", default=None,
-                   help="wait this long (scenario time) for late actions (default: the "
-                        "scenario's drill.grace, else 30s)")
+                   help="wait at most this long (scenario time) after the last send for "
+                        "answers (default: the scenario's drill.grace, else until the last "
+                        "delivered post's deadline or every post is answered)")
     p.add_argument("--allow-remote", action="store_true", help="allow a target outside loopback")
+    p.add_argument("--drain", default="30s",
+                   help="after the last send, wait this long (wall time) for requests still in "
+                        "flight before counting them failed (default 30s)")
     p.add_argument("--platform-secret-file", type=Path, default=None,
                    help="file holding the platform endpoint's shared secret (else the "
                         "DRILL_PLATFORM_SECRET environment variable)")
@@ -336,12 +403,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the training debrief for a drill that is not --live")
     p.set_defaults(func=cmd_drill)
 
+    p = sub.add_parser("probe", help="send one event, print how what comes back is mapped")
+    p.add_argument("--target", type=Path, required=True, help="target profile YAML")
+    p.add_argument("--base-url", default=None, help="override the profile's base URL")
+    p.add_argument("--wait", default="15s", help="how long to wait for callbacks and polls")
+    p.add_argument("--platform-port", type=int, default=8765)
+    p.add_argument("--allow-remote", action="store_true", help="allow a target outside loopback")
+    p.set_defaults(func=cmd_probe)
+
     p = sub.add_parser("gate", help="CI gate over a results.json")
     p.add_argument("results", type=Path)
     p.add_argument("--gates", type=Path, default=None)
     p.add_argument("--baseline", type=Path, default=None)
     p.add_argument("--max-regression", default="10%")
     p.add_argument("--junit", type=Path, default=None)
+    p.add_argument("--allow-partial", action="store_true",
+                   help="gate a partial run (Ctrl-C, SIGTERM, ended early) instead of failing it")
     p.set_defaults(func=cmd_gate)
 
     p = sub.add_parser("worker", help="a Locust worker for a multi-machine drill")

@@ -9,6 +9,7 @@ Ready when ``GET /health`` answers 200. A bad config prints one ``error:`` line,
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -74,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from .app import create_app
 
+    # The stack's own warnings (a restarted outbox sender, with its traceback) go to stderr,
+    # which is the stack's log when a drill starts it.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(cfg, args.platform_url, args.speed, str(db))
     print(f"carestack on http://{args.host}:{args.port} db={db} speed={args.speed} "
           f"platform={args.platform_url}", file=sys.stderr, flush=True)

@@ -68,12 +68,13 @@ class TierConfig:
 class OutboxConfig:
     """How actions are delivered to the platform URL.
 
-    ``connections`` parallel keep-alive connections, each pipelining up to ``pipeline``
-    requests (1 turns pipelining off), and the retry backoff bounds.
+    ``connections`` sender tasks sharing a pool of as many keep-alive connections, the
+    retry backoff bounds and the per-request timeout. ``crash_after`` (0 = off) is a fault
+    knob: each sender fails on purpose after every N deliveries, to rehearse its restart.
     """
 
     connections: int = 8
-    pipeline: int = 32
+    crash_after: int = 0
     retry_initial_s: float = 0.2
     retry_max_s: float = 5.0
     timeout_s: float = 5.0
@@ -265,7 +266,7 @@ def _build(raw: dict[str, Any], name: str) -> Config:
             raise ConfigError(f"outbox must be a mapping, got {ob!r}")
         outbox = OutboxConfig(
             connections=_int(ob.get("connections", 8), "outbox.connections", 1),
-            pipeline=_int(ob.get("pipeline", 32), "outbox.pipeline", 1),
+            crash_after=_int(ob.get("crash_after", 0), "outbox.crash_after", 0),
             retry_initial_s=parse_duration(ob.get("retry_initial", 0.2), "outbox.retry_initial"),
             retry_max_s=parse_duration(ob.get("retry_max", 5), "outbox.retry_max"),
             timeout_s=parse_duration(ob.get("timeout", 5), "outbox.timeout"),

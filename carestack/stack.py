@@ -16,6 +16,7 @@ that message's, so the platform sees every turn answered.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from typing import Any
 
@@ -33,6 +34,17 @@ from .triage import Triager
 __all__ = ["TRIAGE_AGENT", "Stack"]
 
 TRIAGE_AGENT = "triage"
+# Cases live for the whole run, so the heap only grows; without care, each of Python's full
+# cyclic-GC passes walks all of it and stalls ingest (measured: p99 from 2 ms to 100-250 ms at
+# 2,000 events/s once 40,000 cases are held). Every FREEZE_S the objects alive by then move to
+# the permanent generation (gc.freeze, O(1)): full passes then only walk what is new.
+FREEZE_S = 1.0
+
+
+async def _freeze_heap() -> None:
+    while True:
+        await asyncio.sleep(FREEZE_S)
+        gc.freeze()
 
 
 class Stack:
@@ -70,8 +82,8 @@ class Stack:
                 case.status = row["status"]
 
     async def start(self) -> None:
-        """Start the writer, the outbox senders and the agents as background tasks."""
-        for coro in (self.store.run(), self.outbox.run(), self.agents.run()):
+        """Start the writer, the outbox senders, the agents and the heap freezer as tasks."""
+        for coro in (self.store.run(), self.outbox.run(), self.agents.run(), _freeze_heap()):
             self._tasks.append(asyncio.create_task(coro))
 
     async def stop(self) -> None:

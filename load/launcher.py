@@ -11,6 +11,7 @@ production-volume load must never hit the wrong host by accident) and raises
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import socket
 import subprocess
@@ -19,6 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from simulator.errors import InputError, TargetError
@@ -150,6 +152,14 @@ class ReferenceStack:
         self.stop()
         raise TargetError(f"reference stack did not become healthy in {HEALTH_TIMEOUT_S:.0f}s "
                           f"(see {log_path})")
+
+    def outbox_stats(self) -> dict[str, Any] | None:
+        """The stack's delivery counters (``/stats`` outbox); None when it does not answer."""
+        try:
+            with urllib.request.urlopen(self.url + "/stats", timeout=5) as resp:
+                return dict(json.loads(resp.read())["outbox"])
+        except (OSError, ValueError, KeyError):
+            return None
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -22,21 +22,25 @@ from typing import Any
 
 import gevent
 import numpy as np
-import orjson
 from gevent.event import Event
 
+from load.answer_wait import AnswerWait
+from load.captures import CaptureFeed
 from load.launcher import ReferenceStack, check_target
 from load.platform import PlatformProcess
 from load.profile import CompiledProfile, load_profile
 from load.record import write_recordings
 from load.replay import ReplayOutcome, Target, run_replay
 from load.schedule import build_plan, read_events
+from load.sender import REQUEST_TIMEOUT_S
+from simulator.errors import InputError
 
 __all__ = ["DEFAULT_SPEED", "DrillOptions", "replay_events", "run_drill"]
 
 DEFAULT_SPEED = 60.0
 REFERENCE_PROFILE = Path(__file__).resolve().parent.parent / "targets" / "reference.yaml"
 SECRET_ENV = "DRILL_PLATFORM_SECRET"
+OUTBOX_DRAIN_S = 3.0  # wall seconds the embedded stack gets to deliver its last actions
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class DrillOptions:
     reactions: bool = True  # False: --no-reactions, the open-loop replay of the scripted storm
     plan: Path | None = None  # live: an exercise plan of timed injects (load.live_plan)
     debrief: bool = False  # a training debrief for a drill that is not --live
+    drain_s: float = REQUEST_TIMEOUT_S  # wall seconds for requests in flight after the last send
 
 
 class _Stopped(Exception):
@@ -96,9 +101,34 @@ def _generate(scenario: Any, seed: int | None, volume: float, path: Path,
     return True
 
 
-def install_stop_handlers(stop: Event) -> list[Any]:
-    """SIGINT and SIGTERM set ``stop`` (the run then ends cleanly); cancel the returned handles."""
-    return [gevent.signal_handler(sig, stop.set) for sig in (signal.SIGINT, signal.SIGTERM)]
+def install_stop_handlers(stop: Event, note: dict[str, Any] | None = None) -> list[Any]:
+    """SIGINT and SIGTERM set ``stop`` (the run then ends cleanly); cancel the returned handles.
+
+    ``note`` gets ``signal`` ("SIGINT"/"SIGTERM"), the first one caught: the drill's exit code
+    (130/143) and the unsent posts' reason come from it.
+    """
+    def handler(sig: signal.Signals) -> Any:
+        def on_signal() -> None:
+            if note is not None:
+                note.setdefault("signal", sig.name)
+            stop.set()
+        return on_signal
+
+    return [gevent.signal_handler(sig, handler(sig)) for sig in (signal.SIGINT, signal.SIGTERM)]
+
+
+def _stopped_reason(note: dict[str, Any], live: Any) -> str:
+    if live is not None and live.ended:
+        return "ended-by-facilitator"
+    return "terminated" if note.get("signal") == "SIGTERM" else "interrupted"
+
+
+def _watch_stop(stop: Event, note: dict[str, Any]) -> Any:
+    """Note the wall time ``stop`` is set (splits unsent posts: behind schedule vs stopped)."""
+    def watch() -> None:
+        stop.wait()
+        note.setdefault("wall", time.time())
+    return gevent.spawn(watch)
 
 
 def _platform_stats(platform: PlatformProcess, actions: Path) -> dict[str, Any]:
@@ -110,6 +140,33 @@ def _platform_stats(platform: PlatformProcess, actions: Path) -> dict[str, Any]:
               f"counters are lost, actions.jsonl holds what arrived", file=sys.stderr, flush=True)
         with actions.open("rb") as fh:
             return {"actions": sum(1 for line in fh if line.strip())}
+
+
+def _stack_outbox(stack: ReferenceStack, log_path: Path) -> dict[str, Any] | None:
+    """The reference stack's outbox counters; a warning when its senders failed or it lags.
+
+    Gives the outbox up to OUTBOX_DRAIN_S to deliver what it still holds (actions decided just
+    before the end), so the platform records them before the stack is stopped.
+    """
+    deadline = time.monotonic() + OUTBOX_DRAIN_S
+    outbox = stack.outbox_stats()
+    while outbox is not None and outbox.get("pending") and time.monotonic() < deadline:
+        gevent.sleep(0.1)
+        outbox = stack.outbox_stats()
+    if outbox is None:
+        print(f"\nwarning: the reference stack did not answer /stats (see {log_path})",
+              file=sys.stderr, flush=True)
+    elif outbox.get("sender_restarts") or outbox.get("pending"):
+        parts = []
+        if outbox.get("sender_restarts"):
+            parts.append(f"restarted {outbox['sender_restarts']} failed sender(s) (last: "
+                         f"{outbox.get('sender_error')})")
+        if outbox.get("pending"):
+            parts.append(f"held {outbox['pending']} undelivered action(s) at the end (last "
+                         f"delivery error: {outbox.get('last_error')})")
+        print(f"\nwarning: the reference stack's outbox {' and '.join(parts)}; see {log_path}",
+              file=sys.stderr, flush=True)
+    return outbox
 
 
 def _unsent_outcome(plan: Any) -> ReplayOutcome:
@@ -141,56 +198,28 @@ class _Progress:
               file=sys.stderr, flush=True)
 
 
-def _wait_grace(outcome: ReplayOutcome, last_offset: float, grace_wall: float, stop: Event) -> None:
-    end = outcome.start_wall + last_offset + grace_wall
-    remaining = end - time.time()
-    if remaining > 0 and not stop.is_set():
-        print(f"\nwaiting {remaining:.1f}s for late actions", file=sys.stderr, flush=True)
-        stop.wait(remaining)
+def _live_returns(profile: CompiledProfile) -> bool:
+    """Whether the profile reads what comes back live (callbacks or polling during the drill)."""
+    return bool(profile.profile.callbacks or profile.profile.poll)
 
 
-def _poll_cases(profile: CompiledProfile, base_url: str, events: list[dict[str, Any]],
-                outcome: ReplayOutcome, actions: Path, speed: float) -> int:
-    """Read each accepted case back (profile ``poll``) and append its state as an action."""
-    from locust.env import Environment
-
-    from load.sender import ReplayUser
-
-    spec = profile.profile.poll
-    if spec is None:
-        return 0
-    user = ReplayUser(Environment(user_classes=[]), base_url, 50)
-    accepted = np.flatnonzero(np.isin(outcome.log.status, list(profile.accept)))
-    pool = gevent.pool.Pool(50)
-    lines: list[bytes] = []
-
-    def one(k: int) -> None:
-        path = profile.poll_path({k2: v for k2, v in events[k].items() if k2 != "labels"})
-        if path is None:
-            return
-        resp = user.client.get(path, name="poll")
-        if resp.status_code in spec.accept:
-            try:
-                payload = orjson.loads(resp.content or b"null")
-            except orjson.JSONDecodeError:
-                return
-            state = {name: _dig(payload, dotted) for name, dotted in spec.fields.items()}
-            at = (time.time() - outcome.start_wall) * speed
-            lines.append(orjson.dumps({"event_id": events[k]["id"], "action": "triage",
-                                       **state, "at": round(at, 3), "source": "poll"}) + b"\n")
-
-    for k in accepted.tolist():
-        pool.spawn(one, k)
-    pool.join()
-    with actions.open("ab") as fh:
-        fh.writelines(lines)
-    return len(lines)
+def check_local_sending(profile: CompiledProfile, workers: int, remote_workers: int) -> None:
+    """Callbacks by captured id and polling need the captures live: local sending only."""
+    if _live_returns(profile) and (workers or remote_workers):
+        raise InputError(f"--workers: {profile.source.name} has callbacks or poll, which read "
+                         f"captures live from the sending process, got --workers {workers} "
+                         f"--remote-workers {remote_workers} (send from one process)")
 
 
-def _dig(payload: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        payload = payload.get(part) if isinstance(payload, dict) else None
-    return payload
+def _finish_returns(platform: PlatformProcess, stopped: bool) -> None:
+    """The last poll round and the verdict on held callbacks (skipped when stopped)."""
+    if stopped:
+        return
+    try:
+        platform.finish()
+    except OSError as err:
+        print(f"\nwarning: the platform endpoint did not finish polling ({err})",
+              file=sys.stderr, flush=True)
 
 
 def default_run_dir(name: str, now: datetime) -> Path:
@@ -200,11 +229,14 @@ def default_run_dir(name: str, now: datetime) -> Path:
 def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *,
                   base_url: str | None = None, speed: float = DEFAULT_SPEED,
                   volume: float = 1.0, workers: int = 0, ui: bool = False,
-                  platform_port: int = 0, grace_s: float = 0.0, allow_remote: bool = False,
+                  platform_port: int = 0, grace_s: float | None = 0.0,
+                  allow_remote: bool = False,
                   remote_workers: int = 0, master_bind: str = "127.0.0.1",
                   master_port: int = 0, stack_team: Path | None = None,
                   stack_config: Path | None = None, stop: Event | None = None,
-                  live: Any = None, reactions: Any = None) -> dict[str, Any]:
+                  live: Any = None, stop_note: dict[str, Any] | None = None,
+                  drain_s: float = REQUEST_TIMEOUT_S,
+                  reactions: Any = None) -> dict[str, Any]:
     """Replay an existing ``events.jsonl`` into ``run_dir``; returns replay.json's content.
 
     Runs the platform endpoint (its ``actions.jsonl`` goes in ``run_dir``); without
@@ -214,31 +246,42 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     ``stop`` (set by SIGINT/SIGTERM; installed here when not given) ends it early, partial.
     ``live`` (a ``load.live.LiveSession``) adds the facilitator's pause, inject and end.
     ``reactions`` (a ``load.reacting.DrillReactions``) makes the storm react to the stack.
+    ``grace_s`` caps the end-of-run wait for answers (None: until the last delivered post's
+    deadline, load/answer_wait.py); ``stop_note`` gets the caught signal's name.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
     profile = load_profile(profile_path or REFERENCE_PROFILE, base_url)
+    check_local_sending(profile, workers, remote_workers)
     events = read_events(events_path)
     actions_path = run_dir / "actions.jsonl"
     actions_path.write_bytes(b"")  # a re-used folder must not mix in an old run's actions
-    for stale in ("captures.jsonl", "reactions.json", "carestack.db", "carestack.db-wal",
+    for stale in ("captures.jsonl", "unmapped.jsonl", "reactions.json", "carestack.db",
+                  "carestack.db-wal",
                   "carestack.db-shm"):
         (run_dir / stale).unlink(missing_ok=True)
     secret = os.environ.get(SECRET_ENV) or None
     stack: ReferenceStack | None = None
     handles: list[Any] = []
+    note = stop_note if stop_note is not None else {}
     if stop is None:
         stop = Event()
-        handles = install_stop_handlers(stop)
+        handles = install_stop_handlers(stop, note)
     if stop.is_set():  # stopped before any load (during generation): nothing is started
         plan = build_plan(events, profile, speed)
-        replay = write_recordings(run_dir, plan, _unsent_outcome(plan), profile, speed=speed,
+        outcome = _unsent_outcome(plan)
+        outcome.stopped_reason = _stopped_reason(note, live)
+        replay = write_recordings(run_dir, plan, outcome, profile, speed=speed,
                                   volume=volume, started_at=started, platform_stats={},
                                   platform_info={"host": "127.0.0.1", "port": None,
-                                                 "secret": bool(secret)})
+                                                 "secret": bool(secret)},
+                                  run_end={"stopped_at_s": 0.0, "stop_signal": note.get("signal"),
+                                           "observed_until_s": 0.0, "live": live is not None})
         return replay
+    watcher = _watch_stop(stop, note)
     try:
-        platform = PlatformProcess(actions_path, speed, events_path, platform_port, secret=secret)
+        platform = PlatformProcess(actions_path, speed, events_path, platform_port, secret=secret,
+                                   profile=profile_path, base_url=base_url)
     except BaseException:
         for handle in handles:
             handle.cancel()
@@ -251,8 +294,10 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
             profile = load_profile(REFERENCE_PROFILE, stack.url)
         check_target(profile.base_url, profile.profile.health, allow_remote)
         plan = build_plan(events, profile, speed)
+        feed = CaptureFeed(platform, plan.ids) if _live_returns(profile) else None
         target = Target(profile.base_url, profile.accept,
-                        profile.capture if profile.profile.capture else None)
+                        profile.capture if profile.profile.capture or feed else None,
+                        on_capture=feed.add if feed is not None else None)
         if reactions is not None:
             reactions.attach(profile)
         if live is not None:
@@ -267,24 +312,32 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
                              else live.on_start(platform), remote_workers=remote_workers,
                              master_bind=master_bind, master_port=master_port,
                              clock=live.clock if live is not None else None,
-                             reactions=reactions)
+                             drain_timeout=drain_s, reactions=reactions)
+        if feed is not None:
+            feed.close()
         if outcome.log.cap_waits:
             print(f"\nnote: {outcome.log.cap_waits} sends waited for a free slot "
                   f"({outcome.max_in_flight} requests in flight per process): the target held "
                   f"requests that long; their lag and intended-time latency include the wait",
                   file=sys.stderr, flush=True)
         last = float(plan.offsets.max()) if len(plan) else 0.0
-        last += live.clock.paused_total_s if live is not None else 0.0
-        _wait_grace(outcome, last, grace_s / speed, stop)
+        shift = live.clock.paused_total_s if live is not None else 0.0
+        sent_events = events + (reactions.added_events() if reactions is not None else [])
+        accepted = np.isin(outcome.log.status[:len(sent_events)], list(profile.accept))
+        AnswerWait(sent_events, accepted, speed, outcome.start_wall, shift, last,
+                   grace_s).wait(actions_path, stop)
         if stop.is_set():
             outcome.partial = True
-            outcome.stopped_reason = outcome.stopped_reason or "interrupted"
-        if not stop.is_set():
-            _poll_cases(profile, profile.base_url, events, outcome, actions_path, speed)
+            if outcome.stopped_reason in (None, "interrupted"):  # the replay's generic reason
+                outcome.stopped_reason = _stopped_reason(note, live)
+        _finish_returns(platform, stop.is_set())
         if live is not None:
             live.finish()
+        stack_outbox = None
         if stack is not None:  # it posts the actions: stop it first, so the counts are final
+            stack_outbox = _stack_outbox(stack, run_dir / "stack.log")
             stack.stop()
+        observed_until = (time.time() - outcome.start_wall - shift) * speed
         platform_stats = _platform_stats(platform, actions_path)
         if reactions is not None:
             plan = reactions.merge(plan, outcome, platform_stats)
@@ -298,11 +351,19 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
             live.close()
         for handle in handles:
             handle.cancel()
+        watcher.kill()
     print(file=sys.stderr)
     return write_recordings(run_dir, plan, outcome, profile, speed=speed, volume=volume,
                             started_at=started, platform_stats=platform_stats,
                             platform_info={"host": platform.host, "port": platform.port,
-                                           "secret": platform.secret})
+                                           "secret": platform.secret,
+                                           "live_captures": _live_returns(profile)},
+                            stack_outbox=stack_outbox,
+                            run_end={"stopped_at_s": None if "wall" not in note
+                                     else round(note["wall"] - outcome.start_wall, 3),
+                                     "stop_signal": note.get("signal"),
+                                     "observed_until_s": round(observed_until, 3),
+                                     "live": live is not None})
 
 
 def run_drill(options: DrillOptions) -> Path:
@@ -313,9 +374,11 @@ def run_drill(options: DrillOptions) -> Path:
     speed = options.speed or scenario.drill.speed
     grace_s = options.grace_s if options.grace_s is not None else scenario.drill.grace
     run_dir = options.output or default_run_dir(scenario.name, datetime.now(UTC))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if options.target is not None:  # validate the profile before a possibly long generation
-        load_profile(options.target, options.base_url)
+    if options.target is not None:  # check the profile and target before a long generation
+        profile = load_profile(options.target, options.base_url)
+        check_local_sending(profile, options.workers, options.remote_workers)
+        check_target(profile.base_url, profile.profile.health, options.allow_remote)
+    run_dir.mkdir(parents=True, exist_ok=True)  # only now: a bad input leaves no empty folder
     events_path = run_dir / "events.jsonl"
     team, live = options.scenario, None
     if options.live:
@@ -331,7 +394,8 @@ def run_drill(options: DrillOptions) -> Path:
     # SIGINT/SIGTERM from here to the end set `stop`: generation is cut short, the replay
     # stops, the grace wait ends; the run folder is always written (results + report).
     stop = Event()
-    handles = install_stop_handlers(stop)
+    note: dict[str, Any] = {}
+    handles = install_stop_handlers(stop, note)
     try:
         print(f"generating {scenario.name} (volume x{options.volume:g})", file=sys.stderr,
               flush=True)
@@ -349,7 +413,8 @@ def run_drill(options: DrillOptions) -> Path:
                       allow_remote=options.allow_remote, remote_workers=options.remote_workers,
                       master_bind=options.master_bind, master_port=options.master_port,
                       stack_team=team, stack_config=options.stack_config, stop=stop,
-                      live=live, reactions=reactions)
+                      live=live, stop_note=note, drain_s=options.drain_s,
+                      reactions=reactions)
         if options.debrief and live is None:
             from load.live import request_debrief
 
@@ -384,11 +449,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--grace", type=float, default=0.0, help="scenario seconds")
     parser.add_argument("--platform-port", type=int, default=0)
+    parser.add_argument("--drain", type=float, default=REQUEST_TIMEOUT_S,
+                        help="wall seconds for requests in flight after the last send")
     args = parser.parse_args(argv)
     try:
         replay_events(args.output, args.events, args.target, base_url=args.base_url,
                       speed=args.speed, workers=args.workers, grace_s=args.grace,
-                      platform_port=args.platform_port)
+                      platform_port=args.platform_port, drain_s=args.drain)
     except DrillError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code

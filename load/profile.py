@@ -3,12 +3,14 @@
 A profile is YAML (``targets/*.yaml``) with jinja2 templates over the event (its
 ``labels`` are removed before rendering, so ground truth never reaches the stack):
 ``base_url`` (rendered once, over ``env`` and ``vars``), ``method``, ``path``,
-``headers`` and ``body`` (rendered per event, over ``event`` and ``vars``). ``accept``
-lists the status codes that mean accepted; ``capture`` names response JSON fields to keep;
-``poll`` optionally reads a case's state back (``GET /cases/{id}`` style); ``sign`` adds
+``headers`` and ``body`` (rendered per event, over ``event``, ``vars`` and ``env``).
+``accept`` lists the status codes that mean accepted; ``capture`` names response JSON fields
+to keep (live: later templates read them as ``capture.NAME``); ``callbacks`` and ``poll``
+map what the stack sends or shows back to drill actions (``load.callbacks``); ``sign`` adds
 an HMAC-SHA256 signature header over the body with a secret read from an environment
-variable. ``load_profile(path)`` validates it all up front and raises ``InputError`` with
-one line naming the file, the field, what is expected and what was found.
+variable. ``load_profile(path)`` validates it all up front, every template included (names,
+syntax, and a trial render of the poll templates), and raises ``InputError`` with one line
+naming the file, the field, what is expected and what was found.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,8 @@ import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from load.callbacks import CallbackSpec, PollSpec, value_templates
+from load.templating import Redactor, env_names, environment, template_env
 from simulator.errors import InputError
 
 __all__ = [
@@ -48,15 +51,6 @@ class SignSpec(BaseModel):
     prefix: str = "sha256="
 
 
-class PollSpec(BaseModel):
-    """Read a case's state back from the stack: ``GET path`` per event after the run."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    path: str
-    fields: dict[str, str] = Field(default_factory=dict)
-    accept: list[int] = Field(default_factory=lambda: [200])
-
-
 class TargetProfile(BaseModel):
     """A validated target profile; templates are compiled by ``compile()``."""
 
@@ -71,6 +65,7 @@ class TargetProfile(BaseModel):
     accept: list[int] = Field(default_factory=lambda: [200, 201, 202])
     capture: dict[str, str] = Field(default_factory=dict)
     poll: PollSpec | None = None
+    callbacks: list[CallbackSpec] = Field(default_factory=list)
     sign: SignSpec | None = None
     health: str | None = None
     vars: dict[str, Any] = Field(default_factory=dict)
@@ -108,16 +103,6 @@ class RenderedRequest:
     body: bytes
 
 
-def _json_filter(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
-    env.filters["json"] = _json_filter
-    return env
-
-
 def sign_body(secret: bytes, body: bytes, encoding: str = "base64", prefix: str = "sha256=") -> str:
     """Return the signature header value: ``prefix`` + HMAC-SHA256(secret, body)."""
     digest = hmac.new(secret, body, hashlib.sha256).digest()
@@ -145,28 +130,23 @@ class CompiledProfile:
     def __init__(self, profile: TargetProfile, source: Path, base_url: str | None = None) -> None:
         self.profile = profile
         self.source = source
-        env = _environment()
+        env = self.env = environment()
         where = source.name
-        field = "method"
+        from load.profile_check import check_templates
+
+        check_templates(profile, env, where)  # names, syntax and trial renders: one line each
+        self._method = env.from_string(profile.method)
+        self._path = env.from_string(profile.path)
+        self._headers = {k: env.from_string(t) for k, t in profile.headers.items()}
+        self._body = env.from_string(profile.body)
+        self.template_env = template_env()
+        self.redactor = Redactor(env_names(env, _sources(profile)))
         try:
-            self._method = env.from_string(profile.method)
-            field = "path"
-            self._path = env.from_string(profile.path)
-            self._headers = {}
-            for key, template in profile.headers.items():
-                field = f"headers.{key}"
-                self._headers[key] = env.from_string(template)
-            field = "body"
-            self._body = env.from_string(profile.body)
-            field = "poll.path"
-            self._poll = env.from_string(profile.poll.path) if profile.poll else None
-            field = "base_url"
             self.base_url = (base_url or env.from_string(profile.base_url).render(
-                env=dict(os.environ), vars=profile.vars)).rstrip("/")
+                env=self.template_env, vars=profile.vars)).rstrip("/")
         except jinja2.TemplateError as err:
             detail = " ".join(str(err).split())
-            raise InputError(
-                f"{where}: templates must be valid jinja2, got {field}: {detail}") from err
+            raise InputError(f"{where}: base_url must render, got {detail}") from err
         if not self.base_url.lower().startswith(("http://", "https://")):
             raise InputError(
                 f"{where}: base_url must be an http:// or https:// URL, got {self.base_url!r}")
@@ -175,7 +155,7 @@ class CompiledProfile:
         self._fast_body = profile.body.strip() in ("{{ event | json }}", "{{event|json}}")
         self._secret: bytes | None = None
         if profile.sign is not None:
-            value = os.environ.get(profile.sign.secret_env)
+            value = self.template_env.get(profile.sign.secret_env)
             if not value:
                 raise InputError(
                     f"{where}: sign.secret_env must name a set environment variable, "
@@ -193,7 +173,7 @@ class CompiledProfile:
     def render(self, event: dict[str, Any]) -> RenderedRequest:
         """Render one event (its ``labels`` are dropped first) into a request."""
         event = {k: v for k, v in event.items() if k != "labels"}
-        ctx = {"event": event, "vars": self.profile.vars}
+        ctx = {"event": event, "vars": self.profile.vars, "env": self.template_env}
         where = self.source.name
         try:
             if self._fast_body:
@@ -226,12 +206,6 @@ class CompiledProfile:
             out.append(req)
         return out
 
-    def poll_path(self, event: dict[str, Any]) -> str | None:
-        """The poll path for one event, or None when the profile does not poll."""
-        if self._poll is None:
-            return None
-        return self._poll.render(event=event, vars=self.profile.vars)
-
     def capture(self, payload: Any) -> dict[str, Any]:
         """Pick the profile's ``capture`` fields (dotted paths) out of a decoded response."""
         out: dict[str, Any] = {}
@@ -244,6 +218,18 @@ class CompiledProfile:
                     value = value.get(part) if isinstance(value, dict) else None
             out[name] = value
         return out
+
+
+def _sources(profile: TargetProfile) -> list[str]:
+    """Every template of a profile but ``base_url`` (to find the secrets it reads from the
+    environment: a URL read from it is shown in the output as it always was)."""
+    out = [profile.method, profile.path, profile.body, *profile.headers.values()]
+    if profile.poll is not None:
+        out += [profile.poll.path, *profile.poll.headers.values(),
+                *value_templates(profile.poll).values()]
+    for callback in profile.callbacks:
+        out += value_templates(callback).values()
+    return out
 
 
 def load_profile(path: Path, base_url: str | None = None) -> CompiledProfile:
@@ -264,6 +250,7 @@ def load_profile(path: Path, base_url: str | None = None) -> CompiledProfile:
         raise InputError(f"{path.name}: contents must be valid YAML, got {problem}{where}") from err
     if not isinstance(raw, dict):
         raise InputError(f"{path.name}: top level must be a mapping, got {type(raw).__name__}")
+    raw = {k: v for k, v in raw.items() if not str(k).startswith("x-")}  # YAML anchor holders
     try:
         profile = TargetProfile.model_validate(raw)
     except ValidationError as err:

@@ -136,6 +136,10 @@ class DrillReactions:
         if flush is not None and (change.cancel or change.add):
             flush()
 
+    def added_events(self) -> list[dict[str, Any]]:
+        """The reaction posts made so far (section 5 events with ``cause``), in number order."""
+        return [p.event for p in self.engine.added]
+
     # -- the end of the run ---------------------------------------------------------------------
     def merge(self, plan: Plan, outcome: Any, platform_stats: dict[str, Any]) -> Plan:
         """Grow the plan and send log by the new posts; rewrite events.jsonl; write the counts."""

@@ -27,8 +27,17 @@ def _per_second(values_s: np.ndarray, n_bins: int) -> list[int]:
 
 def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, speed: float,
                      volume: float, started_at: datetime, platform_stats: dict[str, Any],
-                     platform_info: dict[str, Any]) -> dict[str, Any]:
-    """Write replay.json and sends.npz (and captures.jsonl when the profile captures)."""
+                     platform_info: dict[str, Any],
+                     stack_outbox: dict[str, Any] | None = None,
+                     run_end: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write replay.json and sends.npz (and captures.jsonl when the profile captures and the
+    platform endpoint did not already write them live).
+
+    ``stack_outbox``: the embedded reference stack's delivery counters at the end (its
+    ``/stats`` outbox), kept as ``replay.json`` ``stack_outbox`` when the drill started it.
+    ``run_end``: how the run ended (``stopped_at_s`` wall seconds from the start, ``stop_signal``,
+    ``observed_until_s`` scenario seconds, ``live``), merged into replay.json as is.
+    """
     log = outcome.log
     intended = plan.offsets
     derived = log.derived_ms(intended)
@@ -44,16 +53,20 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
     codes.update(log.errors)
     failed_mask = sent_mask & ~accepted_mask
     prevented = int((log.status == STATUS_PREVENTED).sum())
+    returns = platform_stats.get("callbacks") or {}
+    poll = platform_stats.get("poll") or {}
     nan = np.nan
     replay = {
         "speed": speed, "volume": volume,
-        "target": {"profile": profile.name, "base_url": profile.base_url},
+        "target": {"profile": profile.name, "base_url": profile.redactor.text(profile.base_url)},
         "started_at": datetime.fromtimestamp(outcome.start_wall, started_at.tzinfo).isoformat(),
         "partial": bool(outcome.partial), "stopped_reason": outcome.stopped_reason,
         "counts": {"generated": n, "sent": sent, "accepted": accepted, "failed": sent - accepted,
                    "unsent": n - sent - prevented, "prevented": prevented,
                    "unmatched_actions": int(platform_stats.get("unmatched", 0)),
                    "rejected_callbacks": int(platform_stats.get("rejected", 0)),
+                   "unmapped_callbacks": int(returns.get("unmapped", 0)),
+                   "poll_failures": int(poll.get("failed", 0)),
                    "throttled": int(log.throttled)},
         "status_codes": dict(sorted(codes.items())),
         "per_second": {"planned": _per_second(intended, n_bins),
@@ -65,15 +78,21 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
         "in_flight_cap": {"per_process": outcome.max_in_flight, "waits": int(log.cap_waits)},
         "platform": {**platform_info,
                      "rejected_by_reason": platform_stats.get("rejected_by_reason", {}),
-                     "actions": int(platform_stats.get("actions", 0))},
+                     "actions": int(platform_stats.get("actions", 0)),
+                     "duplicates": int(platform_stats.get("duplicates", 0))},
         "locust": outcome.locust_stats,
+        "callbacks": returns,
+        "poll": poll or None,
     }
+    if stack_outbox is not None:
+        replay["stack_outbox"] = stack_outbox
+    replay.update(run_end or {})
     run_dir = Path(run_dir)
     (run_dir / "replay.json").write_bytes(orjson.dumps(replay, option=orjson.OPT_INDENT_2))
     np.savez(run_dir / "sends.npz", intended_s=intended.astype(np.float64),
              lag_ms=derived["lag_ms"], latency_ms=derived["latency_ms"],
              service_ms=derived["service_ms"], status=log.status.astype(np.int32))
-    if outcome.captured:
+    if outcome.captured and not platform_info.get("live_captures"):  # else written live
         with (run_dir / "captures.jsonl").open("wb") as fh:
             for k, fields in outcome.captured:
                 fh.write(orjson.dumps({"event_id": plan.ids[k], **fields}) + b"\n")

@@ -43,6 +43,7 @@ class Target:
     base_url: str
     accept: frozenset[int]
     capture: Callable[[Any], dict[str, Any]] | None = None
+    on_capture: Callable[[int, dict[str, Any]], None] | None = None  # live, per accepted answer
 
 
 @dataclass
@@ -108,7 +109,9 @@ def run_replay(plan: Plan, target: Target, *, workers: int = 0, stop: Event | No
     env = Environment(user_classes=[])
     env.create_local_runner()
     web = start_web_ui(env) if ui else None
-    sender = Sender(env, target.base_url, plan, target.accept, max_in_flight, target.capture)
+    sender = Sender(env, target.base_url, plan, target.accept, max_in_flight, target.capture,
+                    request_timeout=max(REQUEST_TIMEOUT_S, drain_timeout))
+    sender.on_capture = target.on_capture
     if clock is not None:
         sender.clock = clock
         clock.bind(sender)

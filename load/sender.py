@@ -109,9 +109,11 @@ class ReplayUser(FastHttpUser):
     network_timeout = REQUEST_TIMEOUT_S
     connection_timeout = CONNECT_TIMEOUT_S
 
-    def __init__(self, environment: Environment, host: str, concurrency: int) -> None:
+    def __init__(self, environment: Environment, host: str, concurrency: int,
+                 timeout: float = REQUEST_TIMEOUT_S) -> None:
         self.host = host
         self.concurrency = concurrency
+        self.network_timeout = timeout
         super().__init__(environment)
 
 
@@ -119,11 +121,12 @@ class Sender:
     """Sends one plan (or one worker's slice of it) and records every outcome."""
 
     def __init__(self, env: Environment, base_url: str, plan: Plan, accept: frozenset[int],
-                 max_in_flight: int = MAX_IN_FLIGHT, capture: Any = None) -> None:
+                 max_in_flight: int = MAX_IN_FLIGHT, capture: Any = None,
+                 request_timeout: float = REQUEST_TIMEOUT_S) -> None:
         self.plan = plan
         self.accept = accept
         raise_open_file_limit(max_in_flight + FD_HEADROOM)
-        self.user = ReplayUser(env, base_url, max_in_flight)
+        self.user = ReplayUser(env, base_url, max_in_flight, request_timeout)
         self.max_in_flight = max_in_flight
         self._slots = Semaphore(max_in_flight)
         self._running: set[Any] = set()
@@ -133,6 +136,7 @@ class Sender:
         self.log = SendLog(len(plan))
         self.capture = capture
         self.captured: list[tuple[int, dict[str, Any]]] = []
+        self.on_capture: Any = None  # live captures (load.captures.CaptureFeed.add)
         self.sent = 0
         self.accepted = 0
         self.failed = 0
@@ -254,9 +258,12 @@ class Sender:
             self._report(k, start, done, len(content), None)
             if self.capture is not None:
                 try:
-                    self.captured.append((k, self.capture(orjson.loads(content or b"null"))))
+                    fields = self.capture(orjson.loads(content or b"null"))
                 except orjson.JSONDecodeError:
-                    pass
+                    fields = {}
+                self.captured.append((k, fields))
+                if self.on_capture is not None:
+                    self.on_capture(k, fields)
             return
         self.failed += 1
         self._report(k, start, done, len(content), StatusNotAccepted(f"HTTP {code}"))

@@ -1,7 +1,8 @@
 """Escalation correctness: the stack's final (route, tier, priority) against the ground truth.
 
-Scored over every generated event (an event the stack never received counts as routed
-``none``: the customer was not helped either way). An event is *correct* when the
+Scored over the delivered events whose route the stack expressed (reports/scope.py): a post
+the stack never received, or one it answered without stating a route, is counted
+(``not_delivered``, ``route_not_expressed``) but not scored. An event is *correct* when the
 decided route equals the expected route and, unless the expected route is ``none``,
 the tier and priority match too. Over-/under-escalation compare tiers (``none`` is
 tier 0). A *critical* post has the expected priority ``p1``; it is *reached* when its
@@ -18,6 +19,7 @@ import numpy as np
 
 from reports.outcomes import Outcomes
 from reports.runfolder import NO_ROUTE, RunData
+from reports.scope import Scope
 from reports.stats import ratio
 
 CRITICAL_PRIORITY = "p1"
@@ -83,24 +85,28 @@ def correctness(run: RunData, out: Outcomes) -> Correctness:
     )
 
 
-def escalation_metrics(run: RunData, out: Outcomes, verdict: Correctness) -> dict[str, Any]:
+def escalation_metrics(run: RunData, out: Outcomes, verdict: Correctness,
+                       scope: Scope) -> dict[str, Any]:
     """Accuracy, confusion matrix, per-route scores, over/under-escalation, critical recall."""
     labels = out.route_labels
     k = len(labels)
-    n = len(run.events)
-    exp_r, dec_r = out.expected_route, out.decided_route
+    sel = scope.routed
+    n = int(sel.sum())
+    exp_r, dec_r = out.expected_route[sel], out.decided_route[sel]
     confusion = np.bincount(exp_r * k + dec_r, minlength=k * k).reshape(k, k)
     route_ok, tier_ok, prio_ok, correct = (
-        verdict.route_ok,
-        verdict.tier_ok,
-        verdict.prio_ok,
-        verdict.correct,
+        verdict.route_ok[sel],
+        verdict.tier_ok[sel],
+        verdict.prio_ok[sel],
+        verdict.correct[sel],
     )
-    exp_tier, dec_tier, none_code = verdict.expected_tier, verdict.decided_tier, verdict.none_code
-    critical, reached = verdict.critical, verdict.reached
+    exp_tier, dec_tier = verdict.expected_tier[sel], verdict.decided_tier[sel]
+    none_code = verdict.none_code
+    critical, reached = verdict.critical[sel], verdict.reached[sel]
+    all_critical = int(verdict.critical.sum())
     per_route = _per_route(confusion, labels)
     scored = [v["f1"] for v in per_route.values() if v["support"] > 0]
-    missed = np.flatnonzero(critical & ~reached)
+    missed = np.flatnonzero(sel)[np.flatnonzero(critical & ~reached)]
     return {
         "accuracy": ratio(int(correct.sum()), n),
         "route_accuracy": ratio(int(route_ok.sum()), n),
@@ -108,6 +114,8 @@ def escalation_metrics(run: RunData, out: Outcomes, verdict: Correctness) -> dic
         "priority_accuracy": ratio(int((prio_ok | (exp_r == none_code) & route_ok).sum()), n),
         "macro_f1": round(float(np.mean(scored)), 6) if scored else None,
         "scored": n,
+        "not_delivered": int((~scope.delivered).sum()),
+        "route_not_expressed": int((scope.delivered & ~sel).sum()),
         "correct": int(correct.sum()),
         "over_escalated": int((dec_tier > exp_tier).sum()),
         "under_escalated": int((dec_tier < exp_tier).sum()),
@@ -115,7 +123,8 @@ def escalation_metrics(run: RunData, out: Outcomes, verdict: Correctness) -> dic
         "critical_support": int(critical.sum()),
         "critical_recall": ratio(int(reached.sum()), int(critical.sum()))
         if critical.any()
-        else 1.0,
+        else (1.0 if all_critical == 0 else None),  # None: critical posts, none scored
+        "critical_unscored": all_critical - int(critical.sum()),
         "critical_missed": int(missed.size),
         "critical_misses": [_miss(run, out, int(i), labels) for i in missed],
         "labels": labels,

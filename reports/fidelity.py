@@ -16,6 +16,7 @@ import numpy as np
 from reports.latency import hdr_summary
 from reports.outcomes import Outcomes
 from reports.runfolder import RunData
+from reports.scope import Scope, scope_counts, unsent_by_reason
 from reports.stats import summary
 
 REPLAY_COUNT_KEYS = ("sent", "accepted", "failed", "unsent", "rejected_callbacks", "throttled")
@@ -43,6 +44,9 @@ def replay_metrics(run: RunData) -> dict[str, Any]:
         "started_at": replay.get("started_at"),
         "partial": bool(replay.get("partial", False)),
         "stopped_reason": replay.get("stopped_reason"),
+        "stop_signal": replay.get("stop_signal"),
+        "live": bool(replay.get("live", False)),
+        "stack_outbox": replay.get("stack_outbox"),
         "workers": replay.get("workers"),
         "planned_peak_rate": max(planned) if planned else None,
         "achieved_peak_rate": max(sent) if sent else None,
@@ -51,12 +55,38 @@ def replay_metrics(run: RunData) -> dict[str, Any]:
         "per_second": {
             k: list(per_second.get(k) or []) for k in ("planned", "sent", "accepted", "failed")
         },
+        "returns": returns_metrics(replay),
     }
 
 
-def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
-    """The ``counts`` section: sends, answers and actions (over the posts that reached the
-    platform; prevented posts are only counted)."""
+def returns_metrics(replay: dict[str, Any]) -> dict[str, Any] | None:
+    """What came back beside the endpoint's own shapes: callbacks mapped or not, and polling.
+
+    None when the run kept no such counters (simulate, or a run folder from before them).
+    """
+    callbacks = replay.get("callbacks")
+    poll = replay.get("poll")
+    if callbacks is None and poll is None:
+        return None
+    callbacks = callbacks or {}
+    return {
+        "mapped": int(callbacks.get("mapped") or 0),
+        "unmapped": int(callbacks.get("unmapped") or 0),
+        "unmapped_by_reason": dict(callbacks.get("unmapped_by_reason") or {}),
+        "unmapped_kept": int(callbacks.get("unmapped_kept") or 0),
+        "poll": {k: poll.get(k) for k in ("every_s", "rounds", "requests", "ok", "failed",
+                                          "failed_by_reason", "actions")} if poll else None,
+    }
+
+
+def count_metrics(run: RunData, out: Outcomes, scope: Scope) -> dict[str, Any]:
+    """The ``counts`` section: sends (unsent by reason), answers and actions, what was scored.
+
+    Over the posts that reached the platform; posts prevented by reactions are only counted.
+
+    ``unanswered`` counts delivered posts that needed an answer and had none by the end of
+    their deadline inside the run; ``open_at_end`` those still within their deadline.
+    """
     ev = run.events
     info = run.extra.get("reached")
     prevented = int(info.prevented) if info is not None else 0
@@ -82,7 +112,7 @@ def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
         sends["sent"] = sends["accepted"] = generated - prevented
     reactions = run.extra.get("reactions") or {}
     scripted = int(reactions.get("scripted") or generated)
-    need = ev.respond
+    need = ev.respond & scope.delivered
     responded = need & np.isfinite(out.first_response_s)
     unmatched = int((run.actions.event < 0).sum())
     return {
@@ -93,7 +123,10 @@ def count_metrics(run: RunData, out: Outcomes) -> dict[str, Any]:
         **sends,
         "needed_response": int(need.sum()),
         "responded": int(responded.sum()),
-        "unanswered": int((need & ~responded).sum()),
+        "unanswered": int((need & ~responded & ~scope.open_at_end).sum()),
+        "open_at_end": int(scope.open_at_end.sum()),
+        "unsent_by_reason": unsent_by_reason(run),
+        "scored": scope_counts(scope, run),
         "answered_unneeded": int((~need & np.isfinite(out.first_response_s)).sum()),
         "actions": len(run.actions),
         "unmatched_actions": max(unmatched, int(replay_counts.get("unmatched_actions") or 0)),

@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from reports.gate_paths import check_metric_path, storm_dependent
 from reports.gates import (
     Gate,
     MissingMetric,
@@ -44,6 +45,30 @@ def load_results(path: Path) -> dict[str, Any]:
     return data
 
 
+def read_gates_file(path: Path) -> list[Gate]:
+    """Parse and check a gates file (``drill --gate`` calls this before any load)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"{path}: must be a readable gates file, got {err.strerror}") from err
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{path}: must be a UTF-8 text gates file, got a binary byte at offset {err.start}"
+        ) from err
+    gates = parse_gates(text, str(path))
+    for gate in gates:
+        check_metric_path(gate)
+    return gates
+
+
+def partial_row(reason: Any) -> dict[str, Any]:
+    """The failing ``complete run`` gate of a partial results.json."""
+    return {"name": "complete run", "metric": "replay.partial", "op": "==", "threshold": 0.0,
+            "value": 1.0, "passed": False, "source": "run",
+            "note": f"the run stopped early ({reason or 'partial'}); gate it with "
+                    f"--allow-partial"}
+
+
 def recorded_gates(results: dict[str, Any], path: Path) -> list[Gate]:
     """The SLO gates a drill recorded in results.json (re-evaluated, not trusted)."""
     gates = []
@@ -55,7 +80,7 @@ def recorded_gates(results: dict[str, Any], path: Path) -> list[Gate]:
                     str(row["metric"]),
                     str(row["op"]),
                     float(row["threshold"]),
-                    "slo",
+                    str(row.get("source") or "slo"),
                 )
             )
         except (KeyError, TypeError, ValueError) as err:
@@ -71,6 +96,12 @@ def _evaluate(gates: list[Gate], results: dict[str, Any], where: Path) -> list[d
         try:
             rows += evaluate([gate], results)
         except MissingMetric as err:
+            if storm_dependent(gate.metric):  # e.g. a route no post of this storm needed
+                rows.append({"name": gate.name, "metric": gate.metric, "op": gate.op,
+                             "threshold": gate.threshold, "value": None, "passed": True,
+                             "source": gate.source, "not_applicable": True,
+                             "note": "not applicable: this storm has no such key"})
+                continue
             origin = (
                 f"{gate.source}: line {gate.line}" if gate.line else f"{where}: gate {gate.name}"
             )
@@ -86,24 +117,20 @@ def run_gate(
     baseline_path: Path | None = None,
     max_regression: str = "10%",
     junit_path: Path | None = None,
+    allow_partial: bool = False,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Evaluate every gate; write JUnit when asked; returns (rows, all passed)."""
+    """Evaluate every gate; write JUnit when asked; returns (rows, all passed).
+
+    A partial run (stopped early) fails a ``complete run`` gate unless ``allow_partial``.
+    """
     results = load_results(results_path)
     gates = recorded_gates(results, results_path)
     if gates_path is not None:
-        try:
-            text = Path(gates_path).read_text(encoding="utf-8")
-        except OSError as err:
-            raise InputError(
-                f"{gates_path}: must be a readable gates file, got {err.strerror}"
-            ) from err
-        except UnicodeDecodeError as err:
-            raise InputError(
-                f"{gates_path}: must be a UTF-8 text gates file, got a binary byte "
-                f"at offset {err.start}"
-            ) from err
-        gates += parse_gates(text, str(gates_path))
+        gates += read_gates_file(gates_path)
     rows = _evaluate(gates, results, results_path)
+    replay = results.get("replay") or {}
+    if replay.get("partial") and not allow_partial:
+        rows.insert(0, partial_row(replay.get("stopped_reason")))
     if baseline_path is not None:
         allowed = parse_regression(max_regression)
         rows += compare_baseline(results, load_results(baseline_path), allowed)
@@ -138,7 +165,7 @@ def _classname(source: str) -> str:
 
 def table(rows: list[dict[str, Any]]) -> str:
     """Plain-text table: gate, value, threshold, verdict."""
-    header = ("gate", "value", "threshold", "verdict")
+    header = ("gate", "value", "threshold", "verdict", "source")
     lines = [
         (
             r["name"]
@@ -146,7 +173,9 @@ def table(rows: list[dict[str, Any]]) -> str:
             else f"{r['name']} ({r['metric']})",
             _fmt(r["value"]) + (f" (baseline {_fmt(r['baseline'])})" if "baseline" in r else ""),
             f"{r['op']} {_fmt(r['threshold'])}",
-            "pass" if r["passed"] else "FAIL",
+            ("n/a" if r.get("not_applicable") else "pass" if r["passed"] else "FAIL")
+            + (f" ({r['note']})" if r.get("note") and not r.get("not_applicable") else ""),
+            str(r.get("source", "")),
         )
         for r in rows
     ]

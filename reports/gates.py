@@ -18,9 +18,10 @@ import math
 import operator
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from reports.gate_paths import sample_count, samples_needed
 from simulator.errors import InputError
 
 OPS: dict[str, Callable[[float, float], bool]] = {
@@ -69,8 +70,9 @@ class Gate:
     metric: str
     op: str
     threshold: float
-    source: str  # "slo", a gates file name, or "baseline"
+    source: str  # "slo", "slo default", a gates file name, or "baseline"
     line: int = 0  # line in the gates file, 0 otherwise
+    min_samples: int = 0  # a percentile over fewer samples fails (gates file `min_samples N`)
 
 
 def parse_threshold(text: str) -> float:
@@ -101,9 +103,17 @@ def _check_metric(metric: str) -> bool:
 def parse_gates(text: str, source: str) -> list[Gate]:
     """Parse a gates file's text; InputError names the line that is wrong."""
     gates = []
+    min_samples = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
+            continue
+        if line.split()[0] == "min_samples":
+            value = line.split()[1] if len(line.split()) == 2 else ""
+            if not value.isdigit():
+                raise InputError(f"{source}: line {number} must be `min_samples N` with N an "
+                                 f"integer >= 0, got {line!r}")
+            min_samples = int(value)
             continue
         match = _GATE_LINE.match(line)
         if match is None:
@@ -125,6 +135,7 @@ def parse_gates(text: str, source: str) -> list[Gate]:
                 f"got {match['threshold']!r}"
             ) from None
         gates.append(Gate(metric, metric, match["op"], threshold, source, number))
+    gates = [replace(g, min_samples=min_samples) for g in gates]
     if not gates:
         raise InputError(
             f"{source}: must hold at least one gate line `metric op threshold`, got none"
@@ -132,8 +143,13 @@ def parse_gates(text: str, source: str) -> list[Gate]:
     return gates
 
 
-def slo_gates(slo: dict[str, Any], mode: str) -> list[Gate]:
-    """Gates from a scenario's ``slo`` (seconds and shares); drill-only ones skipped in simulate."""
+def slo_gates(slo: dict[str, Any], mode: str, defaulted: frozenset[str] = frozenset()
+              ) -> list[Gate]:
+    """Gates from a scenario's ``slo`` (seconds and shares); drill-only ones skipped in simulate.
+
+    Keys in ``defaulted`` were left out of the scenario and hold the documented defaults
+    (docs/ci.md); their gates say so in the source column (``slo default``).
+    """
     gates = []
     for key, value in slo.items():
         if value is None or key not in SLO_GATES:
@@ -141,7 +157,8 @@ def slo_gates(slo: dict[str, Any], mode: str) -> list[Gate]:
         metric, op, scale, drill_only = SLO_GATES[key]
         if drill_only and mode != "drill":
             continue
-        gates.append(Gate(key, metric, op, round(float(value) * scale, 9), "slo"))
+        source = "slo default" if key in defaulted else "slo"
+        gates.append(Gate(key, metric, op, round(float(value) * scale, 9), source))
     return gates
 
 
@@ -183,17 +200,26 @@ def evaluate(gates: list[Gate], results: dict[str, Any]) -> list[dict[str, Any]]
     for gate in gates:
         value = metric_value(results, gate.metric)
         passed = value is not None and OPS[gate.op](value, gate.threshold)
-        rows.append(
-            {
-                "name": gate.name,
-                "metric": gate.metric,
-                "op": gate.op,
-                "threshold": gate.threshold,
-                "value": value,
-                "passed": bool(passed),
-                "source": gate.source,
-            }
-        )
+        row = {
+            "name": gate.name,
+            "metric": gate.metric,
+            "op": gate.op,
+            "threshold": gate.threshold,
+            "value": value,
+            "passed": bool(passed),
+            "source": gate.source,
+        }
+        count, needed = sample_count(results, gate.metric), samples_needed(gate.metric)
+        if count is not None and needed:
+            row["samples"] = count
+            row["few_samples"] = count < needed
+            if count < gate.min_samples:
+                row["passed"] = False
+                row["note"] = f"{count} samples, fewer than min_samples {gate.min_samples}"
+            elif count < needed:
+                row["note"] = (f"only {count} samples: a {gate.metric.rsplit('.', 1)[1]} of "
+                               f"fewer than {needed} is close to the maximum")
+        rows.append(row)
     return rows
 
 

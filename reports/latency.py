@@ -3,8 +3,10 @@
 First response is in scenario seconds (DESIGN.md section 6: wall time x speed); ingest
 latency is real milliseconds from the replay's HdrHistograms (from the intended send
 time, coordinated-omission safe), falling back to ``sends.npz`` when the histograms are
-absent. SLA attainment is the share of posts that needed an answer and got their first
-one within their own ``respond_within_s``; a post never answered counts as missed.
+absent. SLA attainment is the share of delivered posts that needed an answer and got their
+first one within their own ``respond_within_s``, over those whose deadline fell inside the run
+(reports/scope.py): a post never answered counts as missed, one still within its deadline when
+the run ended is open (``sla_open``), neither met nor missed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 
 from reports.outcomes import Outcomes
 from reports.runfolder import RunData
+from reports.scope import Scope
 from reports.stats import bucket_percentiles, grouped_summaries, ratio, summary
 
 INGEST_POINTS = 120  # buckets over the replay for the ingest-over-time chart
@@ -65,17 +68,17 @@ def ingest_latency(run: RunData) -> dict[str, Any]:
     return out
 
 
-def response_latency(run: RunData, out: Outcomes) -> dict[str, Any]:
+def response_latency(run: RunData, out: Outcomes, scope: Scope) -> dict[str, Any]:
     """First-response percentiles overall and by priority, channel, incident; SLA attainment."""
     ev = run.events
-    need = ev.respond
+    need = ev.respond & scope.delivered
     fr = np.where(need, out.first_response_s, np.nan)
     first = summary(fr)
     first["by_priority"] = grouped_summaries(fr, ev.priority.codes, ev.priority.names)
     first["by_channel"] = grouped_summaries(fr, ev.channel.codes, ev.channel.names)
     first["by_incident"] = grouped_summaries(fr, ev.incident.codes, ev.incident.names)
-    deadline = need & np.isfinite(ev.respond_within_s)
-    met = deadline & (out.first_response_s <= ev.respond_within_s)
+    deadline = scope.met | scope.missed
+    met = scope.met
     by_priority_sla = {}
     for code, name in enumerate(ev.priority.names):
         sel = deadline & (ev.priority.codes == code)
@@ -88,6 +91,7 @@ def response_latency(run: RunData, out: Outcomes) -> dict[str, Any]:
         "sla_by_priority": dict(sorted(by_priority_sla.items())),
         "sla_met": int(met.sum()),
         "sla_due": int(deadline.sum()),
+        "sla_open": int(scope.open_at_end.sum()),
         "first_response_hist": hist,
         "escalation_s": summary(out.escalation_s),
     }

@@ -5,7 +5,8 @@ Everything downstream (latency, escalation, staffing, agents, sentiment) works o
 for an event is the last route, the last tier and the last priority it stated in a
 triage, escalate or ignore action (each field independently, so an escalate that names
 only a tier keeps the earlier route). An event the stack never triaged is routed
-``none`` at tier 0.
+``none`` at tier 0 and has ``route_stated`` False: escalation is scored only where the stack
+expressed a route (reports/scope.py).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Outcomes:
     decided_tier: np.ndarray  # 0 when never triaged
     decided_priority: list[str]  # per event, "" when never stated (object array)
     delivered: np.ndarray  # bool: the stack received the event (always true in simulate)
+    route_stated: np.ndarray  # bool: a triage/escalate/ignore action named a route for it
 
 
 def _first_per_event(ev: np.ndarray, at: np.ndarray, n: int, last: bool = False) -> np.ndarray:
@@ -135,4 +137,5 @@ def compute_outcomes(run: RunData) -> Outcomes:
         decided_tier=tier,
         decided_priority=prio_names[prio_code],
         delivered=_delivered(run),
+        route_stated=route_idx >= 0,
     )

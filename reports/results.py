@@ -24,6 +24,7 @@ from reports.reactions import reaction_metrics
 from reports.recommended_plan import recommended_plan
 from reports.roster import roster_of
 from reports.runfolder import RunData, load_run
+from reports.scope import scope_of
 from reports.sentiment import sentiment_metrics
 from reports.staffing import DEFAULT_INTERVAL_S, staffing_metrics
 from reports.storm import storm_metrics
@@ -65,7 +66,8 @@ def compute(
     roster = roster_of(scenario)
     out = compute_outcomes(run)
     verdict = correctness(run, out)
-    latency = response_latency(run, out)
+    scope = scope_of(run, out)
+    latency = response_latency(run, out, scope)
     ingest = ingest_latency(run)
     latency.update(
         {
@@ -87,7 +89,7 @@ def compute(
             "start": roster.start.isoformat() if roster.start else None,
             "brand": getattr(getattr(scenario, "brand", None), "name", None),
         },
-        "counts": count_metrics(run, out),
+        "counts": count_metrics(run, out, scope),
         "replay": replay_metrics(run)
         if mode == "drill"
         else {
@@ -101,7 +103,7 @@ def compute(
         "storm": storm,
         "reactions": reaction_metrics(run, storm["bin_s"], roster.duration_s),
         "latency": latency,
-        "escalation": escalation_metrics(run, out, verdict),
+        "escalation": escalation_metrics(run, out, verdict, scope),
         "staffing": staffing_metrics(run, out, roster, interval_s, scenario=scenario),
         "sentiment": sentiment_metrics(run, out, storm["bin_s"]),
         "agents": agents,
@@ -117,7 +119,11 @@ def compute(
     results["staffing"]["schedule"] = recommended_plan(results["staffing"], roster)
     slo = _slo_dict(scenario)
     results["slo"] = slo
-    results["gates"] = evaluate(slo_gates(slo, mode), results)
+    slo_model = getattr(scenario, "slo", None)
+    given = getattr(slo_model, "model_fields_set", None)
+    defaulted = frozenset() if given is None else frozenset(slo) - frozenset(given)
+    results["slo_defaults"] = sorted(defaulted)
+    results["gates"] = evaluate(slo_gates(slo, mode, defaulted), results)
     results["passed"] = all(g["passed"] for g in results["gates"])
     results["findings"] = findings(results)
     return results

@@ -239,7 +239,9 @@ class DrillDefaults(_Model):
     """How this scenario is drilled unless the command line says otherwise."""
 
     speed: float = Field(default=60.0, gt=0)
-    grace: Duration = Field(default=30.0, ge=0)
+    # Caps the end-of-run wait for answers (scenario time after the last send); None: wait until
+    # the last delivered post's deadline or every post is answered (load/answer_wait.py).
+    grace: Annotated[Duration, Field(ge=0)] | None = None
 
 
 class Scenario(_Model):
@@ -361,7 +363,19 @@ def parse_scenario(data: object, source: str = "scenario") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:
-        raise InputError(format_validation_error(err, source)) from err
+        raise InputError(format_validation_error(err, source, _field_names())) from err
+
+
+def _field_names() -> set[str]:
+    """Every key a scenario file may use (names and aliases), for typo suggestions."""
+    names: set[str] = set()
+    todo: list[type[BaseModel]] = [_Model]
+    while todo:
+        model = todo.pop()
+        todo.extend(model.__subclasses__())
+        for name, info in model.model_fields.items():
+            names.update(n for n in (name, info.alias) if n)
+    return names
 
 
 def load_scenario(path: Path | str) -> Scenario:

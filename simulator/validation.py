@@ -8,6 +8,8 @@ cross-field checks, e.g. ``@team.tiers[1].shifts[0].from: must ...``).
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -162,14 +164,39 @@ def _describe(error: Any) -> tuple[str, str]:
     return "", f"must be valid ({error['msg']}), got {_got(given)}"
 
 
-def format_validation_error(err: ValidationError, source: str) -> str:
-    """Turn a pydantic ``ValidationError`` into ``source: path must be X, got Y``."""
-    error = _pick(err.errors())
+def _unknown_key(errors: list[Any], known_fields: Iterable[str]) -> tuple[Any, str] | None:
+    """An unknown key, and the field it most likely meant (``brnching`` -> ``branching``).
+
+    Reported before a "missing" error: a typo in a required key makes both, and the typo is
+    what the user must fix. A missing key beside it is the best guess, else any known field.
+    """
+    extra = next((e for e in errors if e["type"] == "extra_forbidden"), None)
+    if extra is None:
+        return None
+    parent = [p for p in extra["loc"] if not _is_tag(p)][:-1]
+    key = str(extra["loc"][-1])
+    siblings = [str(e["loc"][-1]) for e in errors if e["type"] == "missing"
+                and [p for p in e["loc"] if not _is_tag(p)][:-1] == parent]
+    close = (difflib.get_close_matches(key, siblings, n=1)
+             or difflib.get_close_matches(key, sorted(set(known_fields)), n=1))
+    return extra, (f" (did you mean {close[0]!r}?)" if close else "")
+
+
+def format_validation_error(err: ValidationError, source: str,
+                            known_fields: Iterable[str] = ()) -> str:
+    """Turn a pydantic ``ValidationError`` into ``source: path must be X, got Y``.
+
+    An unknown key is named first, with the close match among ``known_fields`` (difflib).
+    """
+    errors = err.errors()
+    unknown = _unknown_key(errors, known_fields)
+    error = unknown[0] if unknown else _pick(errors)
     parts = [p for p in error["loc"] if not _is_tag(p)]
     if error["type"] == "extra_forbidden":
         key = parts.pop() if parts else "?"
         where = _join(parts)
-        return f"{source}: {where + ': ' if where else ''}unknown field {str(key)!r}"
+        hint = unknown[1] if unknown else ""
+        return f"{source}: {where + ': ' if where else ''}unknown field {str(key)!r}{hint}"
     extra, text = _describe(error)
     field = extra or (str(parts[-1]) if parts else "")
     if field in _PLAIN_NUMBERS and "duration" in text.partition(", got ")[0]:

@@ -85,7 +85,7 @@ def test_ingest_triage_reply_escalate_close(reference_stack, carestack_sink) -> 
             time.sleep(0.1)
         assert http.get("/stats").json()["outbox"] == {
             "pending": 0, "sent": len(done), "rejected": 0, "failed_attempts": 0,
-            "last_error": None}
+            "last_error": None, "sender_restarts": 0, "sender_error": None}
 
 
 def test_bad_input_never_500_never_lost(reference_stack, carestack_sink) -> None:

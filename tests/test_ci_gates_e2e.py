@@ -102,7 +102,10 @@ def test_a_short_staffed_roster_fails_the_response_gates(tmp_path: Path) -> None
     proc = _drill(run_dir, scenario)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     verdicts = _verdicts(run_dir)
-    assert verdicts["counts.unanswered / counts.needed_response"] is False
+    # Issue 19: posts still within their deadline when the drill's wait ends are open, not
+    # unanswered; the backlog a short-staffed team leaves fails the open-at-end gate instead.
+    assert verdicts["counts.open_at_end / counts.needed_response"] is False
+    assert verdicts["first_response_p90"] is False
     assert verdicts["ingest_p99"] is True
 
 

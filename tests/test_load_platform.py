@@ -140,3 +140,16 @@ def test_taken_port_is_a_clear_target_error(platform: PlatformProcess, tmp_path:
 
     with pytest.raises(TargetError, match=rf"could not listen on 127.0.0.1:{platform.port}"):
         PlatformProcess(tmp_path / "b.jsonl", SPEED, None, port=platform.port)
+
+
+def test_repeated_idempotency_key_is_recorded_once(platform: PlatformProcess,
+                                                   tmp_path: Path) -> None:
+    """A stack re-sending an action whose answer it lost (issue 19) is recorded once."""
+    body = orjson.dumps({"event_id": "ev-000001", "action": "triage", "route": "care"})
+    for key in ("k-1", "k-1", "k-2"):
+        status, _ = _post(platform.url + "/platform/actions", body, {"Idempotency-Key": key})
+        assert status == 202
+    lines = (tmp_path / "actions.jsonl").read_bytes().splitlines()
+    assert len(lines) == 2
+    stats = platform.stats()
+    assert stats["actions"] == 2 and stats["duplicates"] == 1

@@ -59,7 +59,10 @@ def test_two_second_stack_that_misroutes_legal_threats(tmp_path: Path) -> None:
     assert r["latency"]["sla_attainment"] == 1.0
 
     esc = r["escalation"]
-    assert esc["accuracy"] == pytest.approx(0.90)  # 76 complaints + 14 noise (never triaged) right
+    # Routing is scored only where the stack expressed a route (issue 19): the 14 noise posts
+    # were never triaged, so they are counted as not expressed, not as correctly routed none.
+    assert esc["route_not_expressed"] == 14 and esc["scored"] == 86
+    assert esc["accuracy"] == pytest.approx(76 / 86, abs=1e-6)  # 76 complaints right
     assert esc["critical_support"] == 10
     assert esc["critical_recall"] == 0.0
     assert esc["critical_missed"] == 10
@@ -71,7 +74,7 @@ def test_two_second_stack_that_misroutes_legal_threats(tmp_path: Path) -> None:
     assert esc["under_escalated"] == 10 and esc["over_escalated"] == 0
     labels = esc["labels"]
     assert labels == ["care", "legal", "none"]
-    assert esc["confusion"] == [[76, 0, 0], [10, 0, 0], [0, 0, 14]]
+    assert esc["confusion"] == [[76, 0, 0], [10, 0, 0], [0, 0, 0]]
     assert esc["per_route"]["care"]["precision"] == pytest.approx(76 / 86, abs=1e-6)
     assert esc["per_route"]["care"]["recall"] == 1.0
     assert esc["per_route"]["legal"] == {
@@ -81,7 +84,7 @@ def test_two_second_stack_that_misroutes_legal_threats(tmp_path: Path) -> None:
         "support": 10,
         "predicted": 0,
     }
-    assert esc["per_route"]["none"]["f1"] == 1.0
+    assert "none" not in esc["per_route"]  # no noise post was scored
 
     gates = {g["name"]: g for g in r["gates"]}
     assert gates["critical_recall"]["passed"] is False

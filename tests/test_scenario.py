@@ -178,7 +178,14 @@ BRANCHES: list[tuple[str, Mutator, str]] = [
     (
         "unknown-nested-field",
         lambda d: d["incidents"][0]["cascade"].update(brnching=0.3),
-        r"incidents\[0\]\.cascade: unknown field 'brnching'$",
+        r"incidents\[0\]\.cascade: unknown field 'brnching' \(did you mean 'branching'\?\)$",
+    ),
+    (
+        # issue 19: a typo in a required key names the typo, not the missing key
+        "typo-in-required-key",
+        lambda d: d["incidents"][0]["cascade"].update(brnching=d["incidents"][0]["cascade"]
+                                                      .pop("branching")),
+        r"incidents\[0\]\.cascade: unknown field 'brnching' \(did you mean 'branching'\?\)$",
     ),
     (
         "unknown-top-field",

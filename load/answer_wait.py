@@ -1,0 +1,88 @@
+"""The end of a drill: wait for the stack's last answers, bounded by the posts' own deadlines.
+
+After the last send, a post that needs an answer and is still within its deadline is neither
+met nor missed yet. By default the drill waits until every delivered post that needs an answer
+has one (a reply or message in ``actions.jsonl``) or the last such post's deadline has passed;
+``--grace`` / ``drill.grace`` (scenario time after the last send) caps the wait, and posts still
+within their deadline then are reported open at the end (reports/scope.py). The wait shows on
+the progress line and ends at once on Ctrl-C, SIGTERM or the facilitator's End.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+__all__ = ["AnswerWait"]
+
+ANSWERS = (b'"reply"', b'"message"')
+POLL_S = 0.5
+SETTLE_S = 0.5  # wall seconds after the last send for the stack's last actions to arrive
+
+
+class AnswerWait:
+    """Which delivered posts still wait for an answer, and until when the drill waits."""
+
+    def __init__(self, events: list[dict[str, Any]], accepted: np.ndarray, speed: float,
+                 start_wall: float, shift_s: float, last_offset_s: float,
+                 grace_s: float | None) -> None:
+        self.speed = speed
+        self.deadline_wall: dict[str, float] = {}
+        for k in np.flatnonzero(accepted).tolist():
+            expected = (events[k].get("labels") or {}).get("expected") or {}
+            within = expected.get("respond_within_s")
+            if expected.get("respond") and isinstance(within, int | float) \
+                    and math.isfinite(within):
+                due = (float(events[k]["t"]) + float(within)) / speed + shift_s
+                self.deadline_wall[str(events[k]["id"])] = start_wall + due
+        self.settle_wall = start_wall + last_offset_s + shift_s + SETTLE_S
+        last_due = max(self.deadline_wall.values(), default=self.settle_wall)
+        self.end_wall = max(self.settle_wall, last_due)
+        if grace_s is not None:
+            self.end_wall = min(self.end_wall,
+                                start_wall + last_offset_s + shift_s + grace_s / speed)
+        self.open = set(self.deadline_wall)
+        self._offset = 0
+
+    def _read_answers(self, actions: Path) -> None:
+        """Drop from ``open`` the posts answered in the new lines of actions.jsonl."""
+        try:
+            with actions.open("rb") as fh:
+                fh.seek(self._offset)
+                chunk = fh.read()
+        except OSError:
+            return
+        end = chunk.rfind(b"\n") + 1  # a half-written last line is read next time
+        self._offset += end
+        for line in chunk[:end].splitlines():
+            if any(kind in line for kind in ANSWERS):
+                try:
+                    self.open.discard(str(orjson.loads(line).get("event_id")))
+                except orjson.JSONDecodeError:
+                    continue
+
+    def wait(self, actions: Path, stop: Any) -> None:
+        """Block until every post is answered or the wait's end, whichever is first."""
+        tty = sys.stderr.isatty()
+        last_print = 0.0
+        while not stop.is_set():
+            self._read_answers(actions)
+            now = time.time()
+            if now >= self.end_wall or (not self.open and now >= self.settle_wall):
+                break
+            if now - last_print >= (1.0 if tty else 10.0):
+                last_print = now
+                left = self.end_wall - now
+                line = (f"waiting for answers: {len(self.open)} of {len(self.deadline_wall)} "
+                        f"delivered posts still within their deadline; the wait ends in "
+                        f"{left:.0f}s ({left * self.speed:.0f}s of scenario time) or when all "
+                        f"are answered (Ctrl-C ends it: they are reported open)")
+                print(("\r" + line + "   ") if tty else line, end="" if tty else "\n",
+                      file=sys.stderr, flush=True)
+            stop.wait(min(POLL_S, max(self.end_wall - now, 0.01)))

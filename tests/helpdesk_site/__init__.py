@@ -1,0 +1,1 @@
+"""A minimal django-helpdesk site (SQLite) for the real-helpdesk drill test."""

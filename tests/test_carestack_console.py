@@ -117,6 +117,8 @@ def test_trainees_route_take_private_and_see_the_journey(reference_stack, carest
             expect(ana.locator("#journey")).to_contain_text("email")
             ana.fill("#reply-text", "Hi Kim, sorry about this: we have sent you a DM to sort it.")
             ana.click("#reply")
+            expect(ana.locator("#status")).to_contain_text("reply sent")
+            expect(ana.locator("#reply-text")).to_have_value("")
             ana.fill("#reply-text", "Kim, please send your booking reference here.")
             ana.click("#private")
             expect(ana.locator("#status")).to_contain_text("private sent")

@@ -208,10 +208,11 @@ class PlatformServer:
         action = {"event_id": str(target) if target is not None else None,
                   "action": "reply" if target is not None else "post",
                   "route": None, "tier": None, "priority": None,
-                  "agent": data.get("agent"), "text": text, "source": "x-v2"}
+                  "agent": data.get("agent"), "text": text, "source": "x-v2",
+                  "reply_id": f"pt-{self.actions + 1:09d}"}  # the id answered below
         self._record(action, arrival)
         self.trace.add("/2/tweets", "mapped", str(action["event_id"]), [action])
-        return 201, {"data": {"id": f"pt-{self.actions:09d}", "text": text}}
+        return 201, {"data": {"id": action["reply_id"], "text": text}}
 
     def _control(self, method: str, path: str, headers: dict[bytes, bytes],
                  body: bytes | None) -> tuple[int, Any]:

@@ -344,6 +344,8 @@ class ReactionEngine:
                                     "respond": bool(rows.respond[r]),
                                     "respond_within_s": within if within == within else None}},
             "cause": cause,
+            # an answer-back replies to the stack's own reply when the platform knows its id
+            **({"in_reply_to": cause["in_reply_to"]} if "in_reply_to" in cause else {}),
         }
 
     # -- silence -------------------------------------------------------------------------

@@ -64,6 +64,8 @@ def test_x_v2_reply_counts_as_a_reply(platform: PlatformProcess, tmp_path: Path)
     assert code == 201 and orjson.loads(resp)["data"]["text"] == "Sorry! DM us."
     written = _actions(tmp_path / "actions.jsonl")
     assert written[0]["event_id"] == "ev-000003" and written[0]["action"] == "reply"
+    # the id the stack got back is recorded: an answer-back is in reply to it (reactions)
+    assert written[0]["reply_id"] == orjson.loads(resp)["data"]["id"]
     stats = platform.stats()
     assert stats["answered"] == 1 and stats["unmatched"] == 0
 

@@ -41,7 +41,7 @@ class ScriptedStack:
     """Accepts every event; answers per ``mode``: "all", "none" or "canned" (care tier 1)."""
 
     def __init__(self, mode: str, platform_port: int) -> None:
-        self.mode, self.platform = mode, f"http://127.0.0.1:{platform_port}/platform/actions"
+        self.mode, self.platform = mode, f"http://127.0.0.1:{platform_port}"
         stack = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,11 +70,14 @@ class ScriptedStack:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def reply(self, event_id: str) -> None:
-        canned = self.mode == "canned"
-        body = json.dumps({"event_id": event_id, "action": "reply",
-                           "route": "care" if canned else None, "tier": 1 if canned else None,
-                           "priority": None, "agent": "bot", "text": "Thanks, we're on it!"})
-        req = urllib.request.Request(self.platform, data=body.encode(),
+        if self.mode == "canned":  # the drill contract's action, stating route and tier
+            path, body = "/platform/actions", json.dumps({
+                "event_id": event_id, "action": "reply", "route": "care", "tier": 1,
+                "priority": None, "agent": "bot", "text": "Thanks, we're on it!"})
+        else:  # an X API v2 reply
+            path, body = "/2/tweets", json.dumps({"text": "Thanks, we're on it!",
+                                                  "reply": {"in_reply_to_tweet_id": event_id}})
+        req = urllib.request.Request(self.platform + path, data=body.encode(),
                                      headers={"Content-Type": "application/json"})
         try:
             urllib.request.urlopen(req, timeout=5).read()
@@ -146,6 +149,8 @@ def test_a_stack_that_answers_everything_at_once_thins_the_storm(tmp_path: Path,
     assert rx["prevented"] > 0 and rx["answer_backs"] > 0 and rx["silence_follow_ups"] == 0
     assert rx["wrong_handling"] == 0 and rx["answered_late"] == 0
     assert all("prevented_by" in e for e in events if e["labels"]["follows"])
+    backs = [e for e in events if e.get("cause", {}).get("reaction", "").startswith("answer_back")]
+    assert backs and all(e["in_reply_to"].startswith("pt-") for e in backs)  # the X reply's id
     # Damping, from the parent links: a cascade post whose parent was posted survives each
     # answer of an ancestor made before it was due with probability `damp` (independent
     # draws), so its survival chance is damp^m; kept ~ sum of those chances.

@@ -1,7 +1,8 @@
 """The command line: parses arguments, calls the packages, sets exit codes.
 
 Thin by design (DESIGN.md section 2): each ``cmd_*`` function parses nothing itself
-and holds no logic beyond wiring; the work lives in simulator/, load/ and reports/.
+and holds no logic beyond wiring; the work lives in simulator/, load/, reports/ and drill/
+(``drill`` builds a validated ``drill.options.DrillOptions`` and calls ``drill.run.run_drill``).
 Exit codes (DESIGN.md section 3): 0 success, 1 a gate failed, 2 bad input or usage,
 3 the target could not be reached or the drill could not run.
 """
@@ -157,115 +158,31 @@ def _staff_schedule(args: argparse.Namespace, scenario: Scenario, interval: floa
 
 def cmd_drill(args: argparse.Namespace) -> int:
     """Replay a storm against a stack and measure it."""
-    from simulator.units import parse_duration
+    from drill.options import drill_options
 
-    try:
-        grace_s = None if args.grace is None else parse_duration(args.grace)
-    except ValueError as err:
-        raise InputError(f"--grace: must be {err}") from err
-    drain_s = _drain(args.drain)
-    if args.speed is not None and args.speed <= 0:
-        raise InputError(f"--speed: must be > 0, got {args.speed:g}")
-    if args.volume <= 0:
-        raise InputError(f"--volume: must be > 0, got {args.volume:g}")
-    if args.workers < 0:
-        raise InputError(f"--workers: must be >= 0, got {args.workers}")
-    if args.remote_workers < 0:
-        raise InputError(f"--remote-workers: must be >= 0, got {args.remote_workers}")
-    if args.stack_config is not None and args.target is not None:
-        raise InputError("--stack-config: configures the reference stack, so it cannot be "
-                         "combined with --target")
-    if args.live and (args.workers or args.remote_workers):
-        raise InputError("--live: a live drill sends from one process (pause and inject act "
-                         "on it), so it cannot be combined with --workers/--remote-workers")
-    if args.sim_agents is not None and (args.sim_agents < 0 or not args.live
-                                        or args.target is not None):
-        raise InputError(f"--sim-agents: must be an integer >= 0 with --live and the embedded "
-                         f"stack, got {args.sim_agents}")
-    if args.plan is not None and not args.live:
-        raise InputError(f"--plan: an exercise plan runs in a live drill, so it needs --live, "
-                         f"got --plan {args.plan} alone")
-    if args.plan is not None and not args.plan.is_file():
-        raise InputError(f"--plan: must be a readable plan file, got {args.plan}")
-    if args.platform_secret_file is not None:
-        import os
+    options = drill_options(
+        args.scenario, output=args.output, target=args.target, base_url=args.base_url,
+        speed=args.speed, volume=args.volume, workers=args.workers, seed=args.seed, ui=args.ui,
+        platform_port=args.platform_port, grace=args.grace, allow_remote=args.allow_remote,
+        drain=args.drain, platform_secret_file=args.platform_secret_file,
+        stack_config=args.stack_config, remote_workers=args.remote_workers,
+        master_bind=args.master_bind, master_port=args.master_port, gate=args.gate,
+        gates=args.gates, live=args.live, sim_agents=args.sim_agents,
+        facilitator_port=args.facilitator_port, reactions=not args.no_reactions,
+        plan=args.plan, debrief=args.debrief, command=tuple(sys.argv))
+    from drill.run import run_drill  # imports gevent/Locust: only here
 
-        try:
-            secret = args.platform_secret_file.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as err:
-            raise InputError(f"--platform-secret-file: must be a readable UTF-8 text file, "
-                             f"got {type(err).__name__}") from err
-        if not secret:
-            raise InputError("--platform-secret-file: must hold a secret, got an empty file")
-        os.environ["DRILL_PLATFORM_SECRET"] = secret  # inherited by the endpoint and stack
-    from load.orchestrate import DrillOptions, run_drill  # imports gevent/Locust: only here
-
-    remote = args.remote_workers > 0
-    options = DrillOptions(
-        scenario=args.scenario, output=args.output, target=args.target, base_url=args.base_url,
-        speed=args.speed if args.speed is not None or not args.live else 1.0,
-        volume=args.volume, workers=args.workers, seed=args.seed, ui=args.ui,
-        platform_port=args.platform_port, grace_s=grace_s, allow_remote=args.allow_remote,
-        command=tuple(sys.argv), remote_workers=args.remote_workers,
-        master_bind=args.master_bind or ("0.0.0.0" if remote else "127.0.0.1"),
-        master_port=args.master_port if args.master_port is not None else (5557 if remote else 0),
-        stack_config=args.stack_config, live=args.live, sim_agents=args.sim_agents or 0,
-        facilitator_port=args.facilitator_port, plan=args.plan, debrief=args.debrief,
-        drain_s=drain_s, reactions=not args.no_reactions)
-    if args.gate and args.gates is not None:  # a bad gates file fails now, not after the load
-        from reports.gate_run import read_gates_file
-
-        read_gates_file(args.gates)
-    if args.stack_config is not None:
-        _check_stack_config(args.stack_config)
-    run_dir = run_drill(options)
-    report = run_dir / "report.html"
-    print(f"report: {report if report.exists() else run_dir / 'results.json'}")
-    stopped = _stop_exit_code(run_dir)
+    run = run_drill(options)
+    print(f"report: {run.report}")
+    stopped = STOP_EXIT_CODES.get(run.stop_signal or "")
     if args.gate:
-        gated = cmd_gate(argparse.Namespace(results=run_dir / "results.json", gates=args.gates,
-                                            baseline=None, max_regression="10%",
-                                            junit=run_dir / "junit.xml",
+        gated = cmd_gate(argparse.Namespace(results=run.run_dir / "results.json",
+                                            gates=args.gates, baseline=None,
+                                            max_regression="10%",
+                                            junit=run.run_dir / "junit.xml",
                                             allow_partial=False))
         return stopped if stopped is not None else gated
     return stopped if stopped is not None else EXIT_OK
-
-
-def _check_stack_config(path: Path) -> None:
-    """The embedded stack's config, checked before anything runs (bad input: exit 2)."""
-    from carestack.config import ConfigError, load_config
-
-    if not path.is_file():
-        raise InputError(f"--stack-config: must be a readable YAML file, got {path} "
-                         f"(no such file)")
-    try:
-        load_config(path)
-    except ConfigError as err:
-        raise InputError(f"--stack-config: {err}") from err
-
-
-def _stop_exit_code(run_dir: Path) -> int | None:
-    """130 after SIGINT, 143 after SIGTERM (the run's partial results are written)."""
-    import orjson
-
-    try:
-        replay = orjson.loads((run_dir / "replay.json").read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    return STOP_EXIT_CODES.get(str(replay.get("stop_signal")))
-
-
-def _drain(text: str) -> float:
-    """``--drain D``: wall seconds (a duration such as 30s or 2m) for requests in flight."""
-    from simulator.units import parse_duration
-
-    try:
-        value = parse_duration(text)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise InputError(f"--drain: must be a duration > 0 such as 30s or 2m, got {text!r}")
-    return value
 
 
 def cmd_probe(args: argparse.Namespace) -> int:

@@ -41,7 +41,9 @@ from locust.env import Environment
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from load.hooks import ReplayHooks  # noqa: E402
 from load.launcher import free_port  # noqa: E402
+from load.options import ReplayOptions  # noqa: E402
 from load.platform import PlatformProcess  # noqa: E402
 from load.profile import load_profile  # noqa: E402
 from load.recorder import histogram_summary  # noqa: E402
@@ -184,11 +186,13 @@ def replay_rate(url: str, n: int, rate: float, workers: int = 0,
     plan = build_plan(storm if storm is not None else events(n, rate), profile,
                       1.0 if storm is None else rate)
     n = len(plan)
+    hooks = ReplayHooks()
     if reactions is not None:
+        reactions.subscribe(hooks)
         reactions.attach(profile)
     cpu0, kids0, busy0 = time.process_time(), children_cpu_s(), machine_busy()
-    out = run_replay(plan, Target(profile.base_url, profile.accept), workers=workers,
-                     max_in_flight=max_in_flight, reactions=reactions)
+    out = run_replay(plan, Target(profile.base_url, profile.accept),
+                     ReplayOptions(workers=workers, max_in_flight=max_in_flight), hooks=hooks)
     cpu = time.process_time() - cpu0
     kids = children_cpu_s() - kids0
     busy1 = machine_busy()

@@ -1,7 +1,7 @@
 """``python -m carestack``: run the reference care stack on uvicorn.
 
 Usage: ``python -m carestack --host 127.0.0.1 --port PORT --platform-url URL --speed S
-[--config FILE] [--team SCENARIO] [--db PATH] [--no-agents] [--x-secret S]
+[--config FILE] [--team FILE] [--db PATH] [--no-agents] [--x-secret S]
 [--platform-secret S]``.
 Ready when ``GET /health`` answers 200. A bad config prints one ``error:`` line, exits 2.
 """
@@ -29,8 +29,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="scenario seconds per wall second for the agents' clock (default 1)")
     p.add_argument("--config", type=Path, default=None, help="YAML config over the defaults")
     p.add_argument("--team", type=Path, default=None,
-                   help="take the agent tiers (roster, shifts, handle times) from this "
-                        "scenario file's team section")
+                   help="take the agent tiers (roster, shifts, handle times) from this team "
+                        "file, team: {tiers: [...]} (a drill writes one from its scenario)")
     p.add_argument("--db", type=Path, default=None,
                    help="SQLite file (default: a new file in a temporary directory)")
     p.add_argument("--no-agents", action="store_true",
@@ -46,12 +46,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse flags, load the config, serve until interrupted; returns the exit code."""
     args = _parser().parse_args(argv)
-    from .config import ConfigError, load_config, team_from_scenario
+    from .config import ConfigError, load_config, load_team
 
     try:
         cfg = load_config(args.config)
         if args.team is not None:
-            cfg = cfg.with_overrides(tiers=team_from_scenario(args.team))
+            cfg = cfg.with_overrides(tiers=load_team(args.team))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

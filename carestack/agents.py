@@ -1,8 +1,9 @@
 """Simulated agents: tiers of workers that take cases by priority, reply, close or escalate.
 
 Each agent is an asyncio task on the drill's clock: a handle time of ``h`` scenario seconds
-takes ``h / speed`` wall seconds. Handle times are lognormal with the tier's mean and sd,
-drawn from one seeded ``numpy.random.Generator``. After handling, the agent replies (to
+takes ``h / speed`` wall seconds. Handle times follow the tier's ``handle_dist``
+(lognormal with its mean and sd, exponential, or constant), drawn from one seeded
+``numpy.random.Generator``. After handling, the agent replies (to
 every message of the case the customer waits on); then, with the tier's ``escalates``
 probability and when a higher tier serves the case's route, it escalates there, else it
 closes the case. A reopened case (the customer answered back) is answered and closed again,
@@ -142,6 +143,8 @@ class AgentPool:
 
     def _handle_time(self, tier: TierConfig) -> float:
         mean, sd = tier.handle_mean_s, tier.handle_sd_s
+        if tier.handle_dist == "exponential":
+            return float(self._rng.exponential(mean))
         if sd <= 0:
             return mean
         sigma2 = math.log1p((sd / mean) ** 2)

@@ -1,10 +1,14 @@
 """Configuration of the reference care stack: YAML in, a frozen, validated ``Config`` out.
 
-``load_config(path)`` merges a user file over the packaged ``default.yaml`` (top-level keys
-replace the default's; ``tiers`` is replaced whole). Every mistake raises ``ConfigError`` with
-one line ``<file>: <field.path> must be <expected>, got <found>``; ``python -m carestack``
-prints it and exits 2. Durations are seconds or strings like ``90s``, ``4m``, ``1h10m``,
-``500ms``; handle times are scenario seconds (the agents' clock runs at ``--speed``).
+``load_config(path)`` merges a user file over the packaged ``default.yaml`` (top-level keys replace
+the default's; ``tiers`` is replaced whole). ``load_team(path)`` reads a team file, ``team: {tiers:
+[...]}`` in the same tier format (``--team``; a drill writes one from the scenario's validated team,
+and a scenario file's own ``team`` section reads as one). Every mistake raises ``ConfigError`` with
+one line ``<file>: <field.path> must be <expected>, got <found>``; ``python -m carestack`` prints it
+and exits 2. Durations are seconds or strings like ``90s``, ``4m``, ``1h10m``, ``500ms`` (a drill
+writes plain seconds); handle times are scenario seconds (the agents' clock runs at ``--speed``),
+drawn from ``handle_time: {dist, mean, sd}`` with ``dist`` lognormal (the default: mean and sd),
+exponential (mean) or constant (mean).
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ROUTES", "ConfigError", "Config", "OutboxConfig", "TierConfig", "load_config",
-           "parse_duration", "team_from_scenario"]
+__all__ = ["HANDLE_DISTS", "ROUTES", "ConfigError", "Config", "OutboxConfig", "TierConfig",
+           "load_config", "load_team", "parse_duration"]
 
 ROUTES = ("care", "sales", "pr", "legal", "security")
 # Goes, Ilk, Lin and Zhao (Management Science 64(7), 2018): agents took 18% longer to answer a
@@ -27,6 +31,7 @@ DEFAULT_SLOWDOWN = 0.18
 MAX_CONCURRENCY = 20
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+HANDLE_DISTS = ("lognormal", "exponential", "constant")
 
 
 class ConfigError(ValueError):
@@ -47,6 +52,7 @@ class TierConfig:
     shifts: tuple[tuple[float, float, int], ...] = ()  # (from_s, to_s, agents); () = always
     concurrency: int = 1  # threads (cases) one agent works at once
     slowdown: float = DEFAULT_SLOWDOWN  # per-thread stretch for each other thread held
+    handle_dist: str = "lognormal"  # one of HANDLE_DISTS
 
     def stretch(self, threads: int) -> float:
         """Handle-time multiplier of a case started while holding ``threads`` (it included)."""
@@ -159,28 +165,10 @@ def _shifts(raw: Any, where: str) -> tuple[tuple[float, float, int], ...]:
     return tuple(out)
 
 
-def _scenario_tier(raw: Any, where: str) -> Any:
-    """A scenario file's ``team.tiers[i]`` in this config's shape (handle_time mean/sd)."""
-    if not isinstance(raw, dict):
-        return raw
-    handle = raw.get("handle_time")
-    if isinstance(handle, dict):
-        dist = handle.get("dist", "lognormal")
-        mean = handle.get("mean", handle.get("value"))
-        if mean is None:
-            raise ConfigError(f"{where}.handle_time must give a mean (or value), got {handle!r}")
-        sd = handle.get("sd", mean if dist == "exponential" else 0)
-        raw = {**raw, "handle_time": {"mean": mean, "sd": sd}}
-    return {k: v for k, v in raw.items() if k in ("name", "tier", "routes", "agents", "shifts",
-                                                  "handle_time", "escalates", "concurrency",
-                                                  "slowdown")}
+def load_team(path: Path) -> tuple[TierConfig, ...]:
+    """The agent tiers of a team file: ``team: {tiers: [...]}`` (other top-level keys ignored).
 
-
-def team_from_scenario(path: Path) -> tuple[TierConfig, ...]:
-    """The agent tiers of a scenario file's ``team`` (the roster under test).
-
-    Reads only the YAML (never the harness); each tier keeps its routes, shifts, handle-time
-    mean and sd, and escalation rate. Errors name the scenario file and the field.
+    Errors name the file and the field (``<file>: team.tiers[0].shifts[0].to must be ...``).
     """
     name = str(path)
     try:
@@ -194,10 +182,31 @@ def team_from_scenario(path: Path) -> tuple[TierConfig, ...]:
     if not isinstance(tiers, list) or not tiers:
         raise ConfigError(f"{name}: team.tiers must be a non-empty list, got {tiers!r}")
     try:
-        return tuple(_tier(_scenario_tier(t, f"team.tiers[{i}]"), f"team.tiers[{i}]")
-                     for i, t in enumerate(tiers))
+        return tuple(_tier(t, f"team.tiers[{i}]") for i, t in enumerate(tiers))
     except ConfigError as exc:
         raise ConfigError(f"{name}: {exc}") from exc
+
+
+def _handle(handle: Any, where: str) -> tuple[str, float, float]:
+    """``handle_time`` as (dist, mean s, sd s)."""
+    if not isinstance(handle, dict) or "mean" not in handle:
+        raise ConfigError(f"{where} must be a mapping with mean (and sd), got {handle!r}")
+    dist = handle.get("dist", "lognormal")
+    if dist not in HANDLE_DISTS:
+        raise ConfigError(f"{where}.dist must be one of {', '.join(HANDLE_DISTS)}, got {dist!r}")
+    allowed = {"dist", "mean"} | ({"sd"} if dist == "lognormal" else set())
+    extra = sorted(set(handle) - allowed)
+    if extra:
+        raise ConfigError(f"{where}.{extra[0]} must not be set for dist {dist}, "
+                          f"got {handle[extra[0]]!r}")
+    mean = parse_duration(handle["mean"], f"{where}.mean")
+    if mean <= 0:
+        raise ConfigError(f"{where}.mean must be > 0, got {handle['mean']!r}")
+    if dist == "exponential":
+        return dist, mean, mean
+    if dist == "constant":
+        return dist, mean, 0.0
+    return dist, mean, parse_duration(handle.get("sd", 0), f"{where}.sd")
 
 
 def _tier(raw: Any, where: str) -> TierConfig:
@@ -213,16 +222,10 @@ def _tier(raw: Any, where: str) -> TierConfig:
         if route not in ROUTES:
             raise ConfigError(f"{where}.routes[{i}] must be one of {', '.join(ROUTES)}, "
                               f"got {route!r}")
-    handle = raw["handle_time"]
-    if not isinstance(handle, dict) or "mean" not in handle:
-        raise ConfigError(f"{where}.handle_time must be a mapping with mean (and sd), "
-                          f"got {handle!r}")
+    dist, mean, sd = _handle(raw["handle_time"], f"{where}.handle_time")
     shifts = _shifts(raw.get("shifts"), f"{where}.shifts")
     default_agents = max((n for _, _, n in shifts), default=1)
     agents = _int(raw.get("agents", default_agents), f"{where}.agents")
-    mean = parse_duration(handle["mean"], f"{where}.handle_time.mean")
-    if mean <= 0:
-        raise ConfigError(f"{where}.handle_time.mean must be > 0, got {handle['mean']!r}")
     return TierConfig(
         name=str(raw["name"]),
         tier=_int(raw["tier"], f"{where}.tier", 1),
@@ -230,7 +233,8 @@ def _tier(raw: Any, where: str) -> TierConfig:
         agents=agents,
         shifts=shifts,
         handle_mean_s=mean,
-        handle_sd_s=parse_duration(handle.get("sd", 0), f"{where}.handle_time.sd"),
+        handle_sd_s=sd,
+        handle_dist=dist,
         escalates=_num(raw.get("escalates", 0.0), f"{where}.escalates", 0.0, 1.0),
         concurrency=_concurrency(raw.get("concurrency", 1), f"{where}.concurrency"),
         slowdown=_num(raw.get("slowdown", DEFAULT_SLOWDOWN), f"{where}.slowdown", 0.0, 5.0),

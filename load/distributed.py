@@ -22,7 +22,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,12 @@ from gevent.event import Event
 from locust.env import Environment
 from locust.runners import STATE_MISSING
 
+from load.hooks import ReplayHooks
 from load.launcher import child_options, free_port
+from load.options import ReplayOptions
+from load.outcome import ReplayOutcome, Target, start_web_ui
 from load.profile import RenderedRequest
 from load.recorder import SendLog, build_histograms, merge_encoded
-from load.replay import ReplayOutcome, Target, start_web_ui
 from load.schedule import Plan
 from load.sender import Sender
 
@@ -104,16 +105,20 @@ def _spawn_local_workers(count: int, port: int) -> list[subprocess.Popen[bytes]]
             for _ in range(count)]
 
 
-def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int, stop: Event,
-               progress: Callable[[dict[str, float]], None] | None, ui: bool,
-               max_in_flight: int, drain_timeout: float, bind: str, port: int,
-               on_start: Callable[[float], None] | None,
-               reactions: Any = None) -> ReplayOutcome:
-    """Run the master side of a distributed replay; returns the merged outcome."""
+def run_master(plan: Plan, target: Target, options: ReplayOptions, *, stop: Event,
+               hooks: ReplayHooks) -> ReplayOutcome:
+    """Run the master side of a distributed replay; returns the merged outcome.
+
+    Fires ``hooks.sending`` (with the forwarder as the sink), ``start`` and ``progress``.
+    """
+    workers, remote_workers = options.workers, options.remote_workers
+    max_in_flight, drain_timeout = options.max_in_flight, options.drain_s
+    bind, port = options.master_bind, options.master_port
+    hold_until_s = hooks.hold_until_s
     env = Environment(user_classes=[])
     port = port or free_port(bind if bind not in ("*", "0.0.0.0") else "127.0.0.1")
     runner = env.create_master_runner(master_bind_host=bind, master_bind_port=port)
-    web = start_web_ui(env) if ui else None
+    web = start_web_ui(env) if options.ui else None
     state = _MasterState()
     state.expected = workers + remote_workers
 
@@ -163,7 +168,7 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
                     "parts": max(len(chunks), 1), "base_url": target.base_url,
                     "accept": sorted(target.accept), "max_in_flight": max_in_flight,
                     "drain_timeout": drain_timeout, "plan": plan.to_wire(chunk),
-                    "hold_until_s": reactions.hold_until_s if reactions is not None else None},
+                    "hold_until_s": hold_until_s},
                     client_id)
                 gevent.sleep(0)
         if not state.all_ready.wait(READY_TIMEOUT_S):
@@ -171,22 +176,20 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
 
             raise TargetError("Locust workers did not load their share of the plan in time")
         start_wall = time.time() + START_LEAD_S
-        if on_start is not None:
-            on_start(start_wall)
+        hooks.start.fire(start_wall=start_wall)
         runner.send_message("drill_go", {"start_wall": start_wall})
-        forward = _Forward(runner, clients, len(plan)) if reactions is not None else None
+        forward = _Forward(runner, clients, len(plan)) if hooks.sending else None
         sending = Event()
-        if reactions is not None:
-            reactions.start(forward, sending)
-        last = max(last_offset(plan), reactions.hold_until_s if reactions is not None else 0.0)
+        if forward is not None:
+            hooks.sending.fire(sink=forward, finished=sending)
+        last = max(last_offset(plan), hold_until_s or 0.0)
         end_by = start_wall + last + drain_timeout + RESULT_MARGIN_S
         stopped_sent = False
         missing_since: dict[str, float] = {}
         while not state.all_done.wait(PROGRESS_INTERVAL_S):
             if time.time() > start_wall + last:
                 sending.set()  # the storm has played: no more reactions
-            if progress is not None:
-                progress(_sum_progress(state.progress))
+            hooks.progress.fire(progress=_sum_progress(state.progress))
             if _workers_lost(runner, clients, state, procs, missing_since):
                 print(f"\nworker lost: {len(clients) - len(state.results)} of {len(clients)} "
                       f"Locust workers stopped answering; their events count as unsent",
@@ -199,8 +202,7 @@ def run_master(plan: Plan, target: Target, *, workers: int, remote_workers: int,
             if time.time() > end_by:
                 break
         sending.set()
-        if progress is not None:
-            progress(_sum_progress(state.progress))
+        hooks.progress.fire(progress=_sum_progress(state.progress))
         encoded = []
         if forward is not None:
             log.extend(forward.next - log.n)

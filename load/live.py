@@ -1,13 +1,14 @@
 """A live (training) drill: the facilitator's controls over a running replay.
 
-``LiveSession`` is created by ``run_drill`` when ``--live`` is given and handed to
-``replay_events``. It owns the ``StormClock`` (pause/resume), serves the facilitator page
-(``load.facilitator``), injects posts (``load.live_inject``: appended to events.jsonl at
-once, sent to the target like replayed ones), ends the drill on request (sets the replay's
-stop event), fires an exercise plan's timed injects (``load.live_plan``, ``--plan``) on the
-storm clock, and at the end folds the injected sends into the recordings (``merge``) and
-writes ``live.json`` (the facilitator's timeline, the plan) and ``plan.yaml`` (the exercise
-as run, to repeat it with another team) for the debrief. Runs in the drill's gevent loop.
+``LiveSession`` is created by ``drill.run.run_drill`` when ``--live`` is given and plugs into the
+replay through its hooks (``subscribe(hooks)``, ``load.hooks``). It owns the ``StormClock``
+(pause/resume), serves the facilitator page (``load.facilitator``), injects posts
+(``load.live_inject``: appended to events.jsonl at once, sent to the target like replayed ones),
+ends the drill on request (sets the replay's stop event), fires an exercise plan's timed injects
+(``load.live_plan``, ``--plan``) on the storm clock, and at the end folds the injected sends into
+the recordings (``merge``) and writes ``live.json`` (the facilitator's timeline, the plan) and
+``plan.yaml`` (the exercise as run, to repeat it with another team) for the debrief. Runs in the
+drill's gevent loop.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from typing import Any
 import gevent
 import numpy as np
 import orjson
-import yaml
 from gevent.event import Event
 
+from load.hooks import Recording, ReplayContext, ReplayHooks
 from load.live_clock import StormClock
 from load.live_inject import Injection, build_events
 from load.live_plan import ExercisePlan, plan_yaml
@@ -30,32 +31,12 @@ from load.live_state import StormView
 from load.recorder import STATUS_ERROR, SendLog, build_histograms
 from load.schedule import Plan
 
-__all__ = ["LiveSession", "reduced_team", "request_debrief"]
+__all__ = ["LiveSession", "request_debrief"]
 
 SETTLE_S = 1.5  # after "end", let the stack's outbox deliver the last actions
 INJECT_SEED = 8
 INJECT_TIMEOUT_S = 10.0  # injected sends still in flight at the end are counted failed
 PLAN_POLL_S = 0.05  # how often the plan runner checks the storm clock
-
-
-def reduced_team(scenario_path: Path, agents: int, out: Path) -> Path:
-    """A team-only YAML for the embedded stack: each tier (and shift) capped at ``agents``."""
-    raw = yaml.safe_load(Path(scenario_path).read_text(encoding="utf-8")) or {}
-    team = dict(raw.get("team") or {})
-    tiers = []
-    for tier in team.get("tiers") or []:
-        tier = dict(tier)
-        if "agents" in tier:
-            tier["agents"] = min(int(tier["agents"]), agents)
-        if tier.get("shifts"):
-            tier["shifts"] = [{**s, "agents": min(int(s.get("agents", 0)), agents)}
-                              for s in tier["shifts"]]
-        elif "agents" not in tier:
-            tier["agents"] = agents
-        tiers.append(tier)
-    team["tiers"] = tiers
-    out.write_text(yaml.safe_dump({"team": team}, sort_keys=False), encoding="utf-8")
-    return out
 
 
 def request_debrief(run_dir: Path) -> None:
@@ -94,19 +75,33 @@ class LiveSession:
         self._events_path: Path | None = None
         self.latest: dict[str, float] = {}
         self._sending: list[Any] = []  # greenlets sending injected posts
+        self._hooks: ReplayHooks | None = None
 
-    # -- wiring (called by load.orchestrate.replay_events) --------------------------------
-    def attach(self, platform: Any, profile: Any, events: list[dict[str, Any]],
-               events_path: Path, stop: Event, console_url: str | None) -> None:
+    # -- wiring: the replay's hooks (load.hooks) --------------------------------------------
+    def subscribe(self, hooks: ReplayHooks) -> None:
+        """Plug into a replay: the page at ``attach``, the clock on the local sender, the
+        injects folded in at ``merge``; the replay's end is shifted by the time held."""
+        self._hooks = hooks
+        hooks.attach.add_listener(self.attach)
+        hooks.local_sender.add_listener(self._bind_sender)
+        hooks.start.add_listener(self._started)
+        hooks.progress.add_listener(self._progress)
+        hooks.finish.add_listener(self.finish)
+        hooks.merge.add_listener(self._merge)
+        hooks.close.add_listener(self.close)
+        hooks.held_s = lambda: self.clock.paused_total_s
+
+    def attach(self, context: ReplayContext) -> None:
         """Start the facilitator page; print both URLs (stderr) for the training lead."""
         from load.facilitator import start_server
 
-        self._stop = stop
-        self._profile = profile
-        self._events_path = events_path
-        self.console_url = console_url
-        self.clock.on_shift.append(platform.set_start)
-        self.view = StormView(events, self.run_dir / "actions.jsonl", self.speed)
+        self._stop = context.stop
+        self._profile = context.profile
+        self._events_path = context.events_path
+        self.console_url = context.console_url
+        console_url = context.console_url
+        self.clock.on_shift.append(context.platform.set_start)
+        self.view = StormView(context.events, self.run_dir / "actions.jsonl", self.speed)
         self._server, self.url = start_server(self, self.port)
         print(f"facilitator: {self.url}", file=sys.stderr, flush=True)
         if console_url:
@@ -115,15 +110,17 @@ class LiveSession:
         else:
             print("console: the team's own tool (agents act in it)", file=sys.stderr, flush=True)
 
-    def on_start(self, platform: Any) -> Any:
-        """The ``on_start`` hook: the platform's start and the clock's start together."""
-        def hook(start_wall: float) -> None:
-            platform.set_start(start_wall)
-            self.clock.started(start_wall)
-            self._note("start")
-            if self.plan is not None:
-                self._sending.append(gevent.spawn(self._run_plan, self.plan))
-        return hook
+    def _bind_sender(self, sender: Any) -> None:
+        """The local sender waits on the storm clock, which moves its origin on resume."""
+        sender.clock = self.clock
+        self.clock.bind(sender)
+
+    def _started(self, start_wall: float) -> None:
+        """The replay's ``start``: the storm clock starts, the plan's injects are scheduled."""
+        self.clock.started(start_wall)
+        self._note("start")
+        if self.plan is not None:
+            self._sending.append(gevent.spawn(self._run_plan, self.plan))
 
     def _run_plan(self, plan: ExercisePlan) -> None:
         """Fire each planned inject when the storm clock reaches its time (pauses hold it)."""
@@ -135,12 +132,9 @@ class LiveSession:
                 return
             self.inject(item.spec, item.source, at=item.at_s)
 
-    def progress(self, inner: Any) -> Any:
-        """Wrap the progress line so the facilitator page sees the same counters."""
-        def hook(p: dict[str, float]) -> None:
-            self.latest = dict(p)
-            inner(p)
-        return hook
+    def _progress(self, progress: dict[str, float]) -> None:
+        """The facilitator page shows the same counters as the progress line."""
+        self.latest = dict(progress)
 
     # -- the facilitator's controls ---------------------------------------------------------
     def elapsed_wall(self) -> float:
@@ -177,6 +171,8 @@ class LiveSession:
         self._note("end")
         self._ended_at = self.clock.elapsed_wall()
         self.ended = True
+        if self._hooks is not None:
+            self._hooks.stop_reason = "ended-by-facilitator"
         if self._stop is not None:
             self._stop.set()
 
@@ -254,8 +250,7 @@ class LiveSession:
         sender = self.clock.sender
         if sender is None:
             return None
-        # The sender's per-event status list, filled in as answers come back (read-only).
-        status = np.concatenate([np.asarray(sender._status, dtype=np.int64),
+        status = np.concatenate([np.asarray(sender.statuses(), dtype=np.int64),
                                  np.asarray([s["status"] for s in self.sends], dtype=np.int64)])
         return (status >= 200) & (status < 300)
 
@@ -270,6 +265,9 @@ class LiveSession:
         if self._server is not None:
             self._server.stop(timeout=1)
             self._server = None
+
+    def _merge(self, recording: Recording) -> None:
+        recording.plan = self.merge(recording.plan, recording.outcome, recording.platform_stats)
 
     def merge(self, plan: Plan, outcome: Any, platform_stats: dict[str, Any]) -> Plan:
         """Append the injected events to the plan and the send log; write live.json.

@@ -1,7 +1,7 @@
 """The storm's clock in a live drill: pause and resume shift the whole remaining schedule.
 
 Event ``k`` is due at ``start + offsets[k] + paused``, where ``paused`` is the total wall
-time the facilitator held the storm. On resume the sender's origin (``Sender._mono0``) and
+time the facilitator held the storm. On resume the sender's origin (``Sender.shift_origin``) and
 the platform endpoint's start move forward by the pause, so events keep their relative
 spacing, latency is measured from the *shifted* intended time and actions' ``at`` stay in
 scenario time. Runs in the drill's gevent loop: call it from greenlets, not threads.
@@ -45,11 +45,11 @@ class StormClock:
         return self._sender
 
     def bind(self, sender: Any) -> None:
-        """The sender whose origin (``_mono0``) a resume moves forward."""
+        """The sender whose origin a resume moves forward (``Sender.shift_origin``)."""
         self._sender = sender
 
     def started(self, start_wall: float) -> None:
-        """Record the replay's wall-clock start (the ``on_start`` hook of ``run_replay``)."""
+        """Record the replay's wall-clock start (the replay's ``start`` hook)."""
         self.start_wall = start_wall
 
     def elapsed_wall(self, now: float | None = None) -> float:
@@ -76,7 +76,7 @@ class StormClock:
         self._paused_at = None
         self.paused_total_s += held
         if self._sender is not None:
-            self._sender._mono0 += held
+            self._sender.shift_origin(held)
         if self.start_wall is not None:
             for hook in self.on_shift:
                 hook(self.start_wall + self.paused_total_s)
@@ -91,7 +91,7 @@ class StormClock:
             if not self.running.is_set():
                 self.running.wait(POLL_S)
                 continue
-            delay = sender._mono0 + offset - time.monotonic()
+            delay = sender.origin + offset - time.monotonic()
             if delay <= EARLY_S:
                 return True
             if stop.wait(min(delay, POLL_S)):

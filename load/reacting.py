@@ -25,6 +25,7 @@ import gevent
 import numpy as np
 import orjson
 
+from load.hooks import Recording, ReplayHooks
 from load.profile import CompiledProfile, RenderedRequest
 from load.recorder import STATUS_PREVENTED, SendLog, build_histograms
 from load.schedule import Plan
@@ -68,10 +69,22 @@ class DrillReactions:
         """Wall offset of the scenario's end: new posts can be due until then."""
         return float(self.scenario.duration) / self.speed
 
+    def subscribe(self, hooks: ReplayHooks) -> None:
+        """Plug into a replay: follow actions into its sender, fold the new posts in at the end.
+
+        The sender stays open until the scenario's end (``hold_until_s``) for posts to come.
+        """
+        hooks.hold_until_s = self.hold_until_s
+        hooks.attach.add_listener(lambda context: self.attach(context.profile))
+        hooks.sending.add_listener(self.start)
+        hooks.added_events.add_listener(self.added_events)
+        hooks.merge.add_listener(self._merge)
+
     def attach(self, profile: CompiledProfile) -> None:
+        """The target profile new posts are rendered with."""
         self.profile = profile
 
-    def start(self, sink: ReactionSink, finished: Any) -> None:
+    def start(self, sink: ReactionSink, finished: Any) -> None:  # the replay's ``sending``
         """Follow actions.jsonl into ``sink`` until ``finished`` (a gevent Event) is set."""
         self.sink = sink
         self._tail = gevent.spawn(self._follow, finished)
@@ -141,6 +154,9 @@ class DrillReactions:
         return [p.event for p in self.engine.added]
 
     # -- the end of the run ---------------------------------------------------------------------
+    def _merge(self, recording: Recording) -> None:
+        recording.plan = self.merge(recording.plan, recording.outcome, recording.platform_stats)
+
     def merge(self, plan: Plan, outcome: Any, platform_stats: dict[str, Any]) -> Plan:
         """Grow the plan and send log by the new posts; rewrite events.jsonl; write the counts."""
         engine = self.engine

@@ -38,14 +38,14 @@ from geventhttpclient.url import URL, requote_uri
 from locust import FastHttpUser
 from locust.env import Environment
 
+from load.options import DEFAULT_DRAIN_S, MAX_IN_FLIGHT
 from load.profile import RenderedRequest
 from load.recorder import STATUS_ABORTED, STATUS_ERROR, STATUS_PREVENTED, SendLog
 from load.schedule import Plan
 
 __all__ = ["MAX_IN_FLIGHT", "REQUEST_TIMEOUT_S", "ReplayUser", "Sender", "error_label"]
 
-MAX_IN_FLIGHT = 2000
-REQUEST_TIMEOUT_S = 30.0
+REQUEST_TIMEOUT_S = DEFAULT_DRAIN_S
 CONNECT_TIMEOUT_S = 5.0
 YIELD_EVERY = 32  # when behind schedule, let request greenlets run every N spawns
 RECENT_LAGS = 2048
@@ -191,6 +191,27 @@ class Sender:
         """No more posts will be added: stop holding the run open for them."""
         self._open = False
         self._wake.set()
+
+    # -- the storm clock (load.live_clock) and the facilitator page --------------------------
+    @property
+    def origin(self) -> float:
+        """The monotonic time of offset 0: event ``k`` is due at ``origin + offsets[k]``."""
+        return self._mono0
+
+    def shift_origin(self, seconds: float) -> None:
+        """Move every send still to come ``seconds`` later (a live drill's resume after a pause).
+
+        Times recorded from now on are measured from the moved origin, so a paused storm's
+        latency counts from the shifted intended time.
+        """
+        self._mono0 += seconds
+
+    def statuses(self) -> list[int]:
+        """Every event's status so far (HTTP code, 0 not answered yet, <0 see load.recorder).
+
+        The sender's own list, filled in as answers come back: read it, do not change it.
+        """
+        return self._status
 
     @property
     def offsets(self) -> list[float]:

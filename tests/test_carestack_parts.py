@@ -13,8 +13,8 @@ from carestack.config import (
     ConfigError,
     TierConfig,
     load_config,
+    load_team,
     parse_duration,
-    team_from_scenario,
 )
 from carestack.ingest import (
     ShapeError,
@@ -182,7 +182,7 @@ SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_team_from_every_shipped_scenario(path: Path) -> None:
-    tiers = team_from_scenario(path)
+    tiers = load_team(path)
     assert tiers and all(t.agents >= 1 and t.handle_mean_s > 0 and t.routes for t in tiers)
     assert {r for t in tiers for r in t.routes} <= {"care", "sales", "pr", "legal", "security"}
 
@@ -192,7 +192,7 @@ def test_shifts_put_the_first_agents_on_duty(tmp_path: Path) -> None:
     path.write_text("team:\n  tiers:\n  - {name: f, tier: 1, routes: [care], shifts: "
                     "[{from: 0h, to: 1h, agents: 1}, {from: 1h, to: 2h, agents: 3}], "
                     "handle_time: {dist: exponential, mean: 4m}, escalates: 0.1}\n")
-    (tier,) = team_from_scenario(path)
+    (tier,) = load_team(path)
     assert isinstance(tier, TierConfig)
     assert (tier.agents, tier.handle_mean_s, tier.handle_sd_s) == (3, 240.0, 240.0)
     assert [tier.on_duty(i, 1800) for i in range(3)] == [True, False, False]
@@ -204,4 +204,4 @@ def test_shifts_put_the_first_agents_on_duty(tmp_path: Path) -> None:
                    "[{from: 2h, to: 1h, agents: 1}], handle_time: {mean: 4m}}\n")
     with pytest.raises(ConfigError, match=r"b\.yaml: team\.tiers\[0\]\.shifts\[0\]\.to must be "
                        r"after from"):
-        team_from_scenario(bad)
+        load_team(bad)

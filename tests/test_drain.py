@@ -56,7 +56,7 @@ def test_requests_in_flight_are_waited_for_drain_seconds(tmp_path: Path, drain: 
                                 + b"\n" for i in range(3)))
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "load.orchestrate", str(events), "-o", str(tmp_path / "run"),
+            [sys.executable, "-m", "drill.replay", str(events), "-o", str(tmp_path / "run"),
              "--target", str(ROOT / "targets/reference.yaml"), "--base-url",
              f"http://127.0.0.1:{stack.server_address[1]}", "--speed", "1", "--drain",
              str(drain)], cwd=ROOT, capture_output=True, text=True, timeout=60)

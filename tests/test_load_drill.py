@@ -106,7 +106,7 @@ def test_x_webhook_signatures_verify_at_the_reference_stack(tmp_path: Path,
     for secret in ("consumer-secret", "wrong-secret"):
         out = tmp_path / secret
         done = subprocess.run(
-            [sys.executable, "-m", "load.orchestrate", str(tmp_path / "events.jsonl"), "-o",
+            [sys.executable, "-m", "drill.replay", str(tmp_path / "events.jsonl"), "-o",
              str(out), "--target", str(ROOT / "targets/x-webhook.yaml"), "--base-url", base,
              "--speed", "40", "--platform-port", "0"], cwd=ROOT, capture_output=True, text=True,
             timeout=60, env={**os.environ, "X_WEBHOOK_SECRET": secret})
@@ -128,7 +128,7 @@ def test_profile_polls_case_state_back_from_the_stack(tmp_path: Path, reference_
         "poll:\n  path: /cases/{{ event.id }}\n"
         "  fields: {route: route, tier: tier, priority: priority, case: case_id}\n"))
     done = subprocess.run(
-        [sys.executable, "-m", "load.orchestrate", str(tmp_path / "events.jsonl"), "-o",
+        [sys.executable, "-m", "drill.replay", str(tmp_path / "events.jsonl"), "-o",
          str(tmp_path / "run"), "--target", str(profile), "--base-url", base, "--speed", "40",
          "--platform-port", str(port)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -1,6 +1,6 @@
 """The replay against real loopback targets with known behaviour.
 
-Every replay runs in a subprocess (``python -m load.orchestrate`` or a short script): Locust
+Every replay runs in a subprocess (``python -m drill.replay`` or a short script): Locust
 monkey-patches the standard library on import, and the test process must stay unpatched.
 The targets are small threaded HTTP servers, also in their own processes, with a known
 latency, an optional periodic stall, an optional failure share, and a log of received ids.
@@ -112,7 +112,7 @@ def write_events(path: Path, n: int, rate: float) -> list[str]:
 def replay(events: Path, out: Path, base_url: str, speed: float, *extra: str,
            timeout: float = 90) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "load.orchestrate", str(events), "-o", str(out), "--target",
+        [sys.executable, "-m", "drill.replay", str(events), "-o", str(out), "--target",
          str(PROFILE), "--base-url", base_url, "--speed", str(speed), *extra],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
@@ -224,7 +224,7 @@ def test_target_dying_mid_run_still_balances(tmp_path: Path, make_target) -> Non
     n = 400
     write_events(tmp_path / "events.jsonl", n, rate=200.0)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "load.orchestrate", str(tmp_path / "events.jsonl"), "-o",
+        [sys.executable, "-m", "drill.replay", str(tmp_path / "events.jsonl"), "-o",
          str(tmp_path / "run"), "--target", str(PROFILE), "--base-url", target.url,
          "--speed", "1"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
@@ -281,7 +281,7 @@ def test_ctrl_c_stops_cleanly_marks_partial_and_balances(tmp_path: Path, make_ta
     n = 1000
     write_events(tmp_path / "events.jsonl", n, rate=100.0)  # 10 s of sends
     proc = subprocess.Popen(
-        [sys.executable, "-m", "load.orchestrate", str(tmp_path / "events.jsonl"), "-o",
+        [sys.executable, "-m", "drill.replay", str(tmp_path / "events.jsonl"), "-o",
          str(tmp_path / "run"), "--target", str(PROFILE), "--base-url", target.url,
          "--speed", "1"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None

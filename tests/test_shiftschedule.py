@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import yaml
 
-from carestack.config import team_from_scenario
+from carestack.config import load_team
+from drill.stack_team import write_stack_team
 from run_drill import main
 from simulator.planverify import interval_service, sla_classes
 from simulator.scenario import load_scenario
@@ -82,7 +83,8 @@ def test_pasted_block_validates_and_runs_the_planned_team(
                     if t.name == got.tier and c.sla_class == got.sla_class)
         assert got.hits == want.hits and got.counted == want.counted
     # a drill's reference stack takes its agents from the same block
-    stack = {t.name: t.shifts for t in team_from_scenario(path)}
+    stack_team = write_stack_team(scenario.team, tmp_path / "team.yaml")
+    stack = {t.name: t.shifts for t in load_team(stack_team)}
     for tier in scenario.team.tiers:
         assert stack[tier.name] == tuple((s.start, s.end, s.agents) for s in tier.shifts)
     # and `simulate` on it writes a run folder whose roster is the plan

@@ -141,7 +141,8 @@ class AgentPool:
                  if t.tier > case.tier and case.route in t.routes and t.agents > 0]
         return min(above) if above else None
 
-    def _handle_time(self, tier: TierConfig) -> float:
+    def handle_time(self, tier: TierConfig) -> float:
+        """One drawn handle time (scenario seconds) of ``tier``, from its ``handle_dist``."""
         mean, sd = tier.handle_mean_s, tier.handle_sd_s
         if tier.handle_dist == "exponential":
             return float(self._rng.exponential(mean))
@@ -182,7 +183,7 @@ class AgentPool:
             case.agent = agent.agent_id
             try:
                 stretch = agent.tier.stretch(len(agent.cases))
-                await self._clock.sleep(self._handle_time(agent.tier) * stretch)
+                await self._clock.sleep(self.handle_time(agent.tier) * stretch)
                 if case.status != "open" or case.agent != agent.agent_id:
                     continue  # a human took it over meanwhile
                 self._answer(agent, case)

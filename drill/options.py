@@ -4,8 +4,8 @@
 returns a frozen ``DrillOptions``, or raises ``InputError`` (exit 2) naming the flag, before
 anything starts: bad values, flags that do not combine, an unreadable secret, plan, gates or
 stack-config file. ``DrillOptions.replay(...)`` is the part the replay needs
-(``ReplayOptions``, what ``drill.replay.replay_events`` takes). No environment variable is set:
-the platform secret travels in the options to the endpoint and the stack.
+(``load.options.ReplayOptions``, what ``drill.replay.replay_events`` takes). No environment
+variable is set: the platform secret travels in the options to the endpoint and the stack.
 Imports nothing heavy (no gevent, no Locust).
 """
 
@@ -15,12 +15,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from load.options import DEFAULT_DRAIN_S, DEFAULT_SPEED, ReplayOptions
+from load.options import DEFAULT_DRAIN_S, ReplayOptions
 from simulator.errors import InputError
 from simulator.units import parse_duration
 
-__all__ = ["DEFAULT_DRAIN_S", "DEFAULT_SPEED", "SECRET_ENV", "DrillOptions", "ReplayOptions",
-           "drill_options"]
+__all__ = ["SECRET_ENV", "DrillOptions", "drill_options", "read_secret"]
 
 SECRET_ENV = "DRILL_PLATFORM_SECRET"
 REMOTE_MASTER_PORT = 5557

@@ -10,7 +10,6 @@ accepted + failed + unsent + prevented, also after Ctrl-C (the run is then marke
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import time
@@ -22,6 +21,7 @@ import gevent
 import numpy as np
 from gevent.event import Event
 
+from drill.options import read_secret
 from load.answer_wait import AnswerWait
 from load.captures import CaptureFeed
 from load.hooks import Recording, ReplayContext, ReplayHooks
@@ -38,7 +38,6 @@ from simulator.errors import InputError
 __all__ = ["check_local_sending", "install_stop_handlers", "replay_events"]
 
 REFERENCE_PROFILE = Path(__file__).resolve().parent.parent / "targets" / "reference.yaml"
-SECRET_ENV = "DRILL_PLATFORM_SECRET"
 OUTBOX_DRAIN_S = 3.0  # wall seconds the embedded stack gets to deliver its last actions
 
 
@@ -307,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     options = ReplayOptions(target=args.target, base_url=args.base_url, speed=args.speed,
                             workers=args.workers, grace_s=args.grace,
                             platform_port=args.platform_port, drain_s=args.drain,
-                            platform_secret=os.environ.get(SECRET_ENV) or None)
+                            platform_secret=read_secret(None))
     try:
         replay_events(args.output, args.events, options)
     except DrillError as err:

@@ -324,8 +324,10 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         shift = live.clock.paused_total_s if live is not None else 0.0
         sent_events = events + (reactions.added_events() if reactions is not None else [])
         accepted = np.isin(outcome.log.status[:len(sent_events)], list(profile.accept))
-        AnswerWait(sent_events, accepted, speed, outcome.start_wall, shift, last,
-                   grace_s).wait(actions_path, stop)
+        known_until = AnswerWait(sent_events, accepted, speed, outcome.start_wall, shift, last,
+                                 grace_s).wait(actions_path, stop,
+                                               stack.can_still_answer
+                                               if stack is not None and live is None else None)
         if stop.is_set():
             outcome.partial = True
             if outcome.stopped_reason in (None, "interrupted"):  # the replay's generic reason
@@ -337,7 +339,7 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         if stack is not None:  # it posts the actions: stop it first, so the counts are final
             stack_outbox = _stack_outbox(stack, run_dir / "stack.log")
             stack.stop()
-        observed_until = (time.time() - outcome.start_wall - shift) * speed
+        observed_until = (max(time.time(), known_until) - outcome.start_wall - shift) * speed
         platform_stats = _platform_stats(platform, actions_path)
         if reactions is not None:
             plan = reactions.merge(plan, outcome, platform_stats)

@@ -28,9 +28,13 @@ import orjson
 from load.profile import CompiledProfile, RenderedRequest
 from load.recorder import STATUS_PREVENTED, SendLog, build_histograms
 from load.schedule import Plan
-from simulator.events import read_jsonl
 from simulator.reactions import Change, ReactionEngine
-from simulator.reactions_io import annotate_events, write_reactions_json
+from simulator.runfolder import (
+    annotate_events,
+    count_actions_on,
+    read_jsonl,
+    write_reactions_json,
+)
 
 __all__ = ["POLL_S", "DrillReactions", "ReactionSink"]
 
@@ -160,7 +164,7 @@ class DrillReactions:
                         list(plan.requests) + reqs, plan.request_name)
         outcome.histograms = build_histograms(old.derived_ms(offsets))
         ids = {p.event["id"] for p in added}
-        matched = _actions_on(self.actions_path, ids)
+        matched = count_actions_on(self.actions_path, ids)
         platform_stats["unmatched"] = max(0, int(platform_stats.get("unmatched", 0)) - matched)
         annotate_events(self.events_path, engine, prevented.tolist(), silence)
         summary = engine.summary()
@@ -171,10 +175,3 @@ class DrillReactions:
                                                if old.status[j] != STATUS_PREVENTED]))
         write_reactions_json(self.events_path.parent, summary, enabled=True)
         return new_plan
-
-
-def _actions_on(path: Path, ids: set[str]) -> int:
-    if not path.exists() or not ids:
-        return 0
-    with path.open("rb") as fh:
-        return sum(1 for line in fh if line.strip() and orjson.loads(line).get("event_id") in ids)

@@ -23,16 +23,10 @@ from typing import Any
 import numpy as np
 import simpy
 
+from simulator import runfolder as rf
 from simulator.closed_loop import ClosedLoop, run_closed_loop
 from simulator.crowd import Crowd, report_progress
 from simulator.events import EventTable, event_id
-from simulator.runfolder import (
-    annotate_events,
-    append_lines,
-    write_json,
-    write_jsonl,
-    write_reactions_json,
-)
 from simulator.scenario import Scenario
 from simulator.staffing import DEFAULT_INTERVAL_S, StaffingPlan, staffing_plan
 from simulator.team import NOISE_PRIORITY, TeamModel, TeamRun
@@ -183,41 +177,34 @@ def _finite(v: object) -> object:
 def write_actions(run: TeamRun, path: Path) -> int:
     """Write actions.jsonl (DESIGN.md section 6 shape plus ``at``); returns the line count."""
     idx = run.index.tolist()
-    return append_lines(path, ({
-        "event_id": event_id(idx[p]),
-        "action": kind,
-        "route": route,
-        "tier": tier,
-        "priority": None if prio >= NOISE_PRIORITY else f"p{prio}",
-        "agent": agent,
-        "text": REPLY_TEXT[kind],
-        "at": round(at, 3),
-    } for p, kind, route, tier, prio, agent, at in run.actions), truncate=True)
+    return rf.write_actions(path, (
+        rf.Action(event_id(idx[p]), kind, at, route, tier,
+                  None if prio >= NOISE_PRIORITY else f"p{prio}", agent, REPLY_TEXT[kind])
+        for p, kind, route, tier, prio, agent, at in run.actions), truncate=True)
 
 
 def write_run(run_dir: Path, result: SimResult, staffing: StaffingPlan) -> None:
     """Write events.jsonl, actions.jsonl and team.json into ``run_dir`` (created)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_jsonl(result.events, run_dir / "events.jsonl")
+    rf.write_jsonl(result.events, run_dir / "events.jsonl")
     if result.loop is not None:
         engine = result.loop.engine
         _append_turn_replies(run_dir / "actions.jsonl", result.loop)
         silence = [j for j, c in engine.cause.items() if c.get("action") == "silence"]
-        annotate_events(run_dir / "events.jsonl", engine, engine.prevented_by, silence)
-        write_reactions_json(run_dir, {**engine.summary(),
+        rf.annotate_events(run_dir / "events.jsonl", engine, engine.prevented_by, silence)
+        rf.write_reactions_json(run_dir, {**engine.summary(),
                                        "prevented_rows": sorted(engine.prevented_by)},
                              enabled=True)
     write_actions(result.team, run_dir / "actions.jsonl")
     data = team_json(result, staffing)
-    write_json(run_dir / "team.json", data)
+    rf.write_json(run_dir / "team.json", data)
 
 
 def _append_turn_replies(path: Path, loop: ClosedLoop) -> None:
     """The team's replies to answer-backs (conversation turns), as actions on those posts."""
     engine = loop.engine
-    append_lines(path, ({
-        "event_id": event_id(post), "action": "reply", "route": engine.route[post],
-        "tier": engine.tier[post], "priority": f"p{engine.priority[post]}"
-        if engine.priority[post] else None,
-        "agent": None, "text": REPLY_TEXT["reply"], "at": round(at, 3)}
+    rf.write_actions(path, (
+        rf.Action(event_id(post), "reply", at, engine.route[post], engine.tier[post],
+                  f"p{engine.priority[post]}" if engine.priority[post] else None, None,
+                  REPLY_TEXT["reply"])
         for post, at in loop.turn_replies))

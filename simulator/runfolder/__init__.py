@@ -4,8 +4,9 @@
 ``EventTable``; ``read_columns(run_dir)`` gives the events and actions as columns for
 reports (pyarrow with an explicit schema, the line parser for a bad file, which names the
 line); ``read_event_dicts(path)`` gives the events as dicts (the replay's requests);
-``annotate_events`` writes the reactions' marks. ``actions.jsonl``: ``ActionLog`` (the
-platform endpoint, live) and ``append_lines`` (simulate); ``count_actions_on``.
+``annotate_events`` writes the reactions' marks. ``actions.jsonl``: ``Action`` records,
+``ActionLog`` (the platform endpoint, live) and ``write_actions`` (simulate);
+``count_actions_on``.
 ``replay.json``, ``team.json``, ``reactions.json``, ``live.json``: ``write_json`` /
 ``read_json``; ``sends.npz``: ``write_sends`` / ``read_sends`` with the status codes and
 the ``counts`` accounting (``send_counts``).
@@ -24,11 +25,19 @@ from simulator.runfolder.read import (
     read_json,
     read_sends,
 )
-from simulator.runfolder.write import ActionLog, append_lines, write_json, write_sends
+from simulator.runfolder.records import Action
+from simulator.runfolder.write import (
+    ActionLog,
+    append_lines,
+    write_actions,
+    write_json,
+    write_sends,
+)
 
 __all__ = [
-    "ABORTED", "CONNECTION_ERROR", "NO_ROUTE", "PREVENTED", "UNSENT", "ActionLog", "Actions",
-    "Categorical", "Events", "annotate_events", "append_lines", "count_actions_on",
+    "ABORTED", "CONNECTION_ERROR", "NO_ROUTE", "PREVENTED", "UNSENT", "Action", "ActionLog",
+    "Actions", "Categorical", "Events", "annotate_events", "append_lines", "count_actions_on",
     "factorize", "read_columns", "read_event_dicts", "read_event_ids", "read_json", "read_jsonl",
-    "read_sends", "send_counts", "write_json", "write_jsonl", "write_reactions_json", "write_sends",
+    "read_sends", "send_counts", "write_actions", "write_json", "write_jsonl",
+    "write_reactions_json", "write_sends",
 ]

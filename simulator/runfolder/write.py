@@ -2,8 +2,9 @@
 
 ``write_json`` writes ``replay.json``, ``team.json``, ``reactions.json`` and ``live.json``
 (indented); ``write_sends`` writes ``sends.npz`` (the per-event send arrays);
-``append_lines`` appends objects to a JSONL file (``actions.jsonl`` from simulate,
-injected posts to ``events.jsonl``, ``captures.jsonl``) and ``ActionLog`` is the platform
+``write_actions`` writes ``Action`` records to ``actions.jsonl`` (simulate),
+``append_lines`` appends objects to a JSONL file (injected posts to ``events.jsonl``,
+``captures.jsonl``) and ``ActionLog`` is the platform
 endpoint's live ``actions.jsonl``: every action appended and flushed at once.
 """
 
@@ -16,7 +17,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-__all__ = ["ActionLog", "append_lines", "write_json", "write_sends"]
+from simulator.runfolder.records import Action
+
+__all__ = ["ActionLog", "append_lines", "write_actions", "write_json", "write_sends"]
 
 LINES_PER_WRITE = 20_000
 
@@ -39,6 +42,11 @@ def append_lines(path: Path, rows: Iterable[dict[str, Any]], *, truncate: bool =
         if chunk:
             fh.write(b"\n".join(chunk) + b"\n")
     return count + len(chunk)
+
+
+def write_actions(path: Path, actions: Iterable[Action], *, truncate: bool = False) -> int:
+    """Append ``actions`` to ``actions.jsonl`` (``truncate``: start it afresh); the count."""
+    return append_lines(path, (a.as_dict() for a in actions), truncate=truncate)
 
 
 class ActionLog:

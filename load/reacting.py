@@ -23,13 +23,13 @@ from typing import Any, Protocol
 
 import gevent
 import numpy as np
-import orjson
 
 from load.profile import CompiledProfile, RenderedRequest
 from load.recorder import STATUS_PREVENTED, SendLog, build_histograms
 from load.schedule import Plan
 from simulator.reactions import Change, ReactionEngine
 from simulator.runfolder import (
+    ActionTail,
     annotate_events,
     count_actions_on,
     read_jsonl,
@@ -62,8 +62,7 @@ class DrillReactions:
         self.engine = ReactionEngine(scenario, read_jsonl(events_path), seed)
         self.profile: CompiledProfile | None = None
         self.sink: ReactionSink | None = None
-        self._offset = 0
-        self._partial = b""
+        self.actions = ActionTail(actions_path)
         self._tail: Any = None
         self.actions_seen = 0
 
@@ -88,30 +87,12 @@ class DrillReactions:
 
     def poll(self) -> int:
         """Read the actions appended since the last call and apply them; returns how many."""
-        try:
-            with self.actions_path.open("rb") as fh:
-                fh.seek(self._offset)
-                data = fh.read()
-        except OSError:
-            return 0
-        if not data:
-            return 0
-        self._offset += len(data)
-        data = self._partial + data
-        lines = data.split(b"\n")
-        self._partial = lines.pop()  # an incomplete last line waits for the next read
-        for line in lines:
-            if line.strip():
-                self._apply_line(line)
-        return len(lines)
+        actions = self.actions.new()
+        for action in actions:
+            self._apply(action)
+        return len(actions)
 
-    def _apply_line(self, line: bytes) -> None:
-        try:
-            action = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            return
-        if not isinstance(action, dict):
-            return
+    def _apply(self, action: dict[str, Any]) -> None:
         self.actions_seen += 1
         at, tier = action.get("at"), action.get("tier")
         if not isinstance(at, int | float):

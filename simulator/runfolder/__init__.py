@@ -6,7 +6,7 @@ reports (pyarrow with an explicit schema, the line parser for a bad file, which 
 line); ``read_event_dicts(path)`` gives the events as dicts (the replay's requests);
 ``annotate_events`` writes the reactions' marks. ``actions.jsonl``: ``Action`` records,
 ``ActionLog`` (the platform endpoint, live) and ``write_actions`` (simulate);
-``count_actions_on``.
+``count_actions_on``; ``ActionTail`` follows it live.
 ``replay.json``, ``team.json``, ``reactions.json``, ``live.json``: ``write_json`` /
 ``read_json``; ``sends.npz``: ``write_sends`` / ``read_sends`` with the status codes and
 the ``counts`` accounting (``send_counts``).
@@ -26,6 +26,7 @@ from simulator.runfolder.read import (
     read_sends,
 )
 from simulator.runfolder.records import Action
+from simulator.runfolder.tail import ActionTail
 from simulator.runfolder.write import (
     ActionLog,
     append_lines,
@@ -36,8 +37,8 @@ from simulator.runfolder.write import (
 
 __all__ = [
     "ABORTED", "CONNECTION_ERROR", "NO_ROUTE", "PREVENTED", "UNSENT", "Action", "ActionLog",
-    "Actions", "Categorical", "Events", "annotate_events", "append_lines", "count_actions_on",
-    "factorize", "read_columns", "read_event_dicts", "read_event_ids", "read_json", "read_jsonl",
-    "read_sends", "send_counts", "write_actions", "write_json", "write_jsonl",
-    "write_reactions_json", "write_sends",
+    "ActionTail", "Actions", "Categorical", "Events", "annotate_events", "append_lines",
+    "count_actions_on", "factorize", "read_columns", "read_event_dicts", "read_event_ids",
+    "read_json", "read_jsonl", "read_sends", "send_counts", "write_actions", "write_json",
+    "write_jsonl", "write_reactions_json", "write_sends",
 ]

@@ -4,7 +4,8 @@
 explicit schema (``arrow``); a file pyarrow cannot read as the schema says is read again by
 the line parser (``lines``), which names the file and the bad line. ``read_json`` reads
 ``replay.json``, ``team.json``, ``reactions.json`` (None when absent); ``read_sends``
-reads ``sends.npz``.
+reads ``sends.npz``. pyarrow is imported on the first read, so a process that only writes
+(``generate``, ``simulate``) does not load it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 import orjson
 
 from simulator.errors import InputError
-from simulator.runfolder import arrow, lines
+from simulator.runfolder import lines
 from simulator.runfolder.columns import Actions, Events
 
 __all__ = ["count_actions_on", "read_columns", "read_event_ids", "read_json", "read_sends"]
@@ -27,6 +28,8 @@ def read_columns(run_dir: Path) -> tuple[Events, Actions]:
     events_path, actions_path = Path(run_dir) / "events.jsonl", Path(run_dir) / "actions.jsonl"
     if not events_path.exists():
         raise InputError(f"{events_path}: must be a readable file, got no such file")
+    from simulator.runfolder import arrow  # pyarrow (~35 MB) only for the runs that read
+
     try:
         events, ids = arrow.read_events(events_path)
     except arrow.ArrowFallback:
@@ -42,6 +45,8 @@ def read_columns(run_dir: Path) -> tuple[Events, Actions]:
 
 def read_event_ids(path: Path) -> list[str]:
     """The event ids of ``events.jsonl``, in file order."""
+    from simulator.runfolder import arrow
+
     try:
         return arrow.read_ids(Path(path))
     except arrow.ArrowFallback:

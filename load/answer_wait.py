@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
+
+from simulator.runfolder import ActionTail
 
 __all__ = ["AnswerWait"]
 
-ANSWERS = (b'"reply"', b'"message"')
+ANSWERS = ("reply", "message")
 POLL_S = 0.5
 SETTLE_S = 0.5  # wall seconds after the last send for the stack's last actions to arrive
 STAFF_CHECK_S = 2.0  # wall seconds between asks whether anybody is left to answer
@@ -53,24 +54,15 @@ class AnswerWait:
             self.end_wall = min(self.end_wall,
                                 start_wall + last_offset_s + shift_s + grace_s / speed)
         self.open = set(self.deadline_wall)
-        self._offset = 0
+        self._tail: ActionTail | None = None
 
     def _read_answers(self, actions: Path) -> None:
         """Drop from ``open`` the posts answered in the new lines of actions.jsonl."""
-        try:
-            with actions.open("rb") as fh:
-                fh.seek(self._offset)
-                chunk = fh.read()
-        except OSError:
-            return
-        end = chunk.rfind(b"\n") + 1  # a half-written last line is read next time
-        self._offset += end
-        for line in chunk[:end].splitlines():
-            if any(kind in line for kind in ANSWERS):
-                try:
-                    self.open.discard(str(orjson.loads(line).get("event_id")))
-                except orjson.JSONDecodeError:
-                    continue
+        if self._tail is None:
+            self._tail = ActionTail(actions)
+        for action in self._tail.new():
+            if action.get("action") in ANSWERS:
+                self.open.discard(str(action.get("event_id")))
 
     def wait(self, actions: Path, stop: Any,
              can_answer: Callable[[], bool] | None = None) -> float:

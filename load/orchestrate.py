@@ -31,9 +31,10 @@ from load.platform import PlatformProcess
 from load.profile import CompiledProfile, load_profile
 from load.record import write_recordings
 from load.replay import ReplayOutcome, Target, run_replay
-from load.schedule import build_plan, read_events
+from load.schedule import build_plan
 from load.sender import REQUEST_TIMEOUT_S
 from simulator.errors import InputError
+from simulator.runfolder import read_event_dicts
 
 __all__ = ["DEFAULT_SPEED", "DrillOptions", "replay_events", "run_drill"]
 
@@ -85,7 +86,7 @@ def _generate(scenario: Any, seed: int | None, volume: float, path: Path,
     SIGINT/SIGTERM handler can run, and aborts the generation when ``stop`` is set.
     """
     from simulator.crowd import generate
-    from simulator.events import write_jsonl
+    from simulator.runfolder import write_jsonl
 
     def check(*_: Any) -> None:
         gevent.sleep(0)
@@ -253,7 +254,7 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     started = datetime.now(UTC)
     profile = load_profile(profile_path or REFERENCE_PROFILE, base_url)
     check_local_sending(profile, workers, remote_workers)
-    events = read_events(events_path)
+    events = read_event_dicts(events_path)
     actions_path = run_dir / "actions.jsonl"
     actions_path.write_bytes(b"")  # a re-used folder must not mix in an old run's actions
     for stale in ("captures.jsonl", "unmapped.jsonl", "reactions.json", "carestack.db",

@@ -187,6 +187,7 @@ def write_run(run_dir: Path, result: SimResult, staffing: StaffingPlan) -> None:
     """Write events.jsonl, actions.jsonl and team.json into ``run_dir`` (created)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     rf.write_jsonl(result.events, run_dir / "events.jsonl")
+    write_actions(result.team, run_dir / "actions.jsonl")  # starts the file afresh
     if result.loop is not None:
         engine = result.loop.engine
         _append_turn_replies(run_dir / "actions.jsonl", result.loop)
@@ -195,7 +196,6 @@ def write_run(run_dir: Path, result: SimResult, staffing: StaffingPlan) -> None:
         rf.write_reactions_json(run_dir, {**engine.summary(),
                                        "prevented_rows": sorted(engine.prevented_by)},
                              enabled=True)
-    write_actions(result.team, run_dir / "actions.jsonl")
     data = team_json(result, staffing)
     rf.write_json(run_dir / "team.json", data)
 

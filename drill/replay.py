@@ -32,8 +32,9 @@ from load.platform import PlatformProcess
 from load.profile import CompiledProfile, load_profile
 from load.record import write_recordings
 from load.replay import run_replay
-from load.schedule import build_plan, read_events
+from load.schedule import build_plan
 from simulator.errors import InputError
+from simulator.runfolder import read_event_dicts
 
 __all__ = ["check_local_sending", "install_stop_handlers", "replay_events"]
 
@@ -181,7 +182,7 @@ def replay_events(run_dir: Path, events_path: Path, options: ReplayOptions, *,
     started = datetime.now(UTC)
     profile = load_profile(options.target or REFERENCE_PROFILE, options.base_url)
     check_local_sending(profile, options.workers, options.remote_workers)
-    events = read_events(events_path)
+    events = read_event_dicts(events_path)
     actions_path = run_dir / "actions.jsonl"
     actions_path.write_bytes(b"")  # a re-used folder must not mix in an old run's actions
     for stale in ("captures.jsonl", "unmapped.jsonl", "reactions.json", "carestack.db",
@@ -246,8 +247,12 @@ def replay_events(run_dir: Path, events_path: Path, options: ReplayOptions, *,
         shift = hooks.held_s()
         sent_events = events + hooks.events_added()
         accepted = np.isin(outcome.log.status[:len(sent_events)], list(profile.accept))
-        AnswerWait(sent_events, accepted, speed, outcome.start_wall, shift, last,
-                   options.grace_s).wait(actions_path, stop)
+        # a live drill's humans can answer whatever the simulated agents' shifts say
+        known_until = AnswerWait(sent_events, accepted, speed, outcome.start_wall, shift, last,
+                                 options.grace_s).wait(actions_path, stop,
+                                                       stack.can_still_answer
+                                                       if stack is not None and not options.live
+                                                       else None)
         if stop.is_set():
             outcome.partial = True
             if outcome.stopped_reason in (None, "interrupted"):  # the replay's generic reason
@@ -258,7 +263,7 @@ def replay_events(run_dir: Path, events_path: Path, options: ReplayOptions, *,
         if stack is not None:  # it posts the actions: stop it first, so the counts are final
             stack_outbox = _stack_outbox(stack, run_dir / "stack.log")
             stack.stop()
-        observed_until = (time.time() - outcome.start_wall - shift) * speed
+        observed_until = (max(time.time(), known_until) - outcome.start_wall - shift) * speed
         platform_stats = _platform_stats(platform, actions_path)
         recording = Recording(plan, outcome, platform_stats)
         hooks.merge.fire(recording=recording)

@@ -59,7 +59,7 @@ def _generate(scenario: Any, seed: int | None, volume: float, path: Path,
     SIGINT/SIGTERM handler can run, and aborts the generation when ``stop`` is set.
     """
     from simulator.crowd import generate
-    from simulator.events import write_jsonl
+    from simulator.runfolder import write_jsonl
 
     def check(*_: Any) -> None:
         gevent.sleep(0)

@@ -28,18 +28,13 @@ from reports.scope import scope_of
 from reports.sections import (
     MODES,
     SCHEMA,
-    Counts,
-    Escalation,
     Latency,
     Mode,
-    Reactions,
     Replay,
     Reproduce,
     Results,
     Scenario,
-    Sentiment,
     Staffing,
-    Storm,
 )
 from reports.sentiment import sentiment_metrics
 from reports.staffing import DEFAULT_INTERVAL_S, staffing_metrics
@@ -117,16 +112,14 @@ def compute(
             start=roster.start.isoformat() if roster.start else None,
             brand=getattr(getattr(scenario, "brand", None), "name", None),
         ),
-        counts=Counts.model_validate(count_metrics(run, out, scope)),
-        replay=Replay.model_validate(replay_metrics(run)) if mode == "drill" else NO_REPLAY,
-        storm=Storm.model_validate(storm),
-        reactions=Reactions.model_validate(
-            reaction_metrics(run, storm["bin_s"], roster.duration_s)
-        ),
+        counts=count_metrics(run, out, scope),
+        replay=replay_metrics(run) if mode == "drill" else NO_REPLAY,
+        storm=storm,
+        reactions=reaction_metrics(run, storm.bin_s, roster.duration_s),
         latency=Latency.model_validate(latency),
-        escalation=Escalation.model_validate(escalation_metrics(run, out, verdict, scope)),
+        escalation=escalation_metrics(run, out, verdict, scope),
         staffing=Staffing.model_validate(staffing),
-        sentiment=Sentiment.model_validate(sentiment_metrics(run, out, storm["bin_s"])),
+        sentiment=sentiment_metrics(run, out, storm.bin_s),
         agents=agents,
         debrief=debrief(run, out, verdict, agents),
         team=run.team if mode == "simulate" else None,

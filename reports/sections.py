@@ -113,12 +113,17 @@ class Counts(Section):
     accounting_ok: bool | None = None
 
 
+class Target(Section):
+    profile: str | None = None
+    base_url: str | None = None
+
+
 class Replay(Section):
     """Replay fidelity (drill); in simulate only the first figures, all null."""
 
     speed: Number = None
     volume: Number = None
-    target: Any = None
+    target: Target | None = None
     started_at: str | None = None
     partial: bool | None = None
     stopped_reason: str | None = None
@@ -130,7 +135,7 @@ class Replay(Section):
     achieved_peak_rate: Number = None
     schedule_lag_ms: Summary | None = None
     status_codes: dict[str, Number] | None = None
-    per_second: Any = None
+    per_second: dict[str, list[Number]] | None = None
     returns: Any = None
 
 
@@ -167,6 +172,17 @@ class Reactions(Section):
     per_bin: Any = None
 
 
+class IngestOverTime(Section):
+    """Ingest latency percentiles per ``bucket_s`` of the run (series, not gateable)."""
+
+    start_s: list[Number] | None = None
+    count: list[Number] | None = None
+    p50: list[Number] | None = None
+    p90: list[Number] | None = None
+    p99: list[Number] | None = None
+    bucket_s: Number = None
+
+
 class Latency(Section):
     first_response_s: GroupedSummary | None = None
     sla_attainment: Number = None
@@ -178,7 +194,7 @@ class Latency(Section):
     escalation_s: Summary | None = None
     ingest_ms: Summary | None = None
     ingest_service_ms: Summary | None = None
-    ingest_over_time: Any = None
+    ingest_over_time: IngestOverTime | None = None
 
 
 class RouteScore(Section):
@@ -208,13 +224,18 @@ class Escalation(Section):
     critical_missed: Number = None
     critical_misses: list[Any] | None = None
     labels: list[str] | None = None
-    confusion: Any = None
+    confusion: list[list[Number]] | None = None
     per_route: dict[str, RouteScore] | None = None
+
+
+class ServiceLevel(Section):
+    within_s: Number = None
+    target: Number = None
 
 
 class Staffing(Section):
     interval_s: Number = None
-    service_level: Any = None
+    service_level: ServiceLevel | None = None
     patience_s: Number = None
     intervals: list[Any] | None = None
     tiers: list[Any] | None = None
@@ -231,12 +252,18 @@ class Staffing(Section):
     schedule: Any = None
 
 
+class SentimentSide(Section):
+    posts: Number = None
+    mean: Number = None
+    negative_share: Number = None
+
+
 class Sentiment(Section):
     threads_answered: Number = None
     threads: Number = None
-    before: Any = None
-    after: Any = None
-    unanswered_threads: Any = None
+    before: SentimentSide | None = None
+    after: SentimentSide | None = None
+    unanswered_threads: SentimentSide | None = None
     change: Number = None
     over_time: Any = None
 

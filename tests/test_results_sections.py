@@ -45,7 +45,7 @@ def test_known_paths_come_from_the_model() -> None:
     assert walk("reactions.prevented_share") == "known"  # a typed section, not a free sub-tree
     assert walk("escalation.per_route.legal.recall") == "each"
     assert walk("latency.first_response_s.by_priority.p1.p99") == "each"
-    assert walk("staffing.service_level.target") == "known"  # an untyped sub-tree
+    assert walk("staffing.simulation.seed") == "known"  # an untyped sub-tree
     assert walk("reactions.prevented_shar") == (
         "unknown: 'prevented_shar' (did you mean 'prevented_share'?)")
     assert walk("latency.first_response_s").startswith("unknown: a section")

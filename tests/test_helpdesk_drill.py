@@ -149,7 +149,10 @@ def test_django_helpdesk_drilled_end_to_end(tmp_path: Path, helpdesk: Any) -> No
     done = subprocess.run(
         [sys.executable, str(ROOT / "run_drill.py"), "drill", str(ROOT / "scenarios/ci-smoke.yaml"),
          "--target", str(PROFILE), "--base-url", base, "--platform-port", str(platform_port),
-         "--volume", "0.15", "--speed", "20", "--grace", "60s", "--drain", "20s", "-o", str(run)],
+         "--volume", "0.15", "--speed", "20", "--grace", "60s", "--drain", "20s", "-o", str(run),
+         # open loop: the stream is exactly the generated one the scripted agent knows about
+         # (the reactions have their own drills in test_reactions_drill.py)
+         "--no-reactions"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     agent.stop.set()
     agent.join(timeout=5)

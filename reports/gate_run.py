@@ -111,10 +111,9 @@ def run_gate(
 
     A partial run (stopped early) fails a ``complete run`` gate unless ``allow_partial``.
     """
+    extra = read_gates_file(gates_path) if gates_path is not None else []  # as drill --gate
     results = load_results(results_path)
-    gates = recorded_gates(results, results_path)
-    if gates_path is not None:
-        gates += read_gates_file(gates_path)
+    gates = recorded_gates(results, results_path) + extra
     rows = _evaluate(gates, results, results_path)
     replay = results.replay
     if replay is not None and replay.partial and not allow_partial:

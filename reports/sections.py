@@ -314,17 +314,30 @@ class Results(Section):
             raise InputError(f"{where}: {_first_problem(err)}") from None
 
 
+class _Short:
+    """A value whose repr is cut to one short line (a bad section may be large)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        text = repr(self.value)
+        return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _first_problem(err: ValidationError) -> str:
     """``path must be ..., got ...`` for the first error pydantic found."""
     problem = err.errors(include_url=False)[0]
     path = ".".join(str(p) for p in problem["loc"])
-    kind, got = problem["type"], problem.get("input")
+    kind, got = problem["type"], _Short(problem.get("input"))
     if kind == "missing":
         return f"{path} must be present (a results.json from drill or simulate), got none"
     if kind == "extra_forbidden":
         return f"{path} must not be there (no such key in {SCHEMA}: an old or foreign file?)"
     if kind == "literal_error":
         return f"{path} must be {problem['ctx']['expected']}, got {got!r}"
+    if kind in ("model_type", "dict_type"):
+        return f"{path} must be a JSON object, got {got!r}"
     if kind == "value_error":
         return f"{path} must be {problem['ctx']['error']}, got {got!r}"
     return f"{path} must be {problem['msg'].lower().removeprefix('input should be ')}, got {got!r}"

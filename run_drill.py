@@ -45,8 +45,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     """Run the crowd model and write the event stream."""
     from simulator.crowd import generate
-    from simulator.events import write_jsonl
     from simulator.progress import StderrProgress
+    from simulator.runfolder import write_jsonl
     from simulator.scenario import load_scenario
 
     volume = float(args.volume)

@@ -209,10 +209,11 @@ def replay_rate(url: str, n: int, rate: float, workers: int = 0,
 def reactions_overhead(url: str, tmp: Path, n: int, users: int, rounds: int) -> None:
     """Part 5: the replay overdriven with and without the reaction engine, alternating."""
     from load.reacting import DrillReactions
-    from load.schedule import read_events
     from simulator.crowd import generate
-    from simulator.events import event_id, write_jsonl
+    from simulator.events import event_id
     from simulator.reactions import ReactionEngine
+    from simulator.runfolder import read_event_dicts as read_events
+    from simulator.runfolder import write_jsonl
     from simulator.scenario import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "payment-outage.yaml")

@@ -27,9 +27,9 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reports import arrowload  # noqa: E402
 from reports.report import render_report  # noqa: E402
 from reports.results import build_results  # noqa: E402
+from simulator.runfolder import arrow as arrowload  # noqa: E402
 from tests.test_report_fixtures import EXPECTED, tiny_scenario  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "report-1m"

@@ -5,7 +5,10 @@ met nor missed yet. By default the drill waits until every delivered post that n
 has one (a reply or message in ``actions.jsonl``) or the last such post's deadline has passed;
 ``--grace`` / ``drill.grace`` (scenario time after the last send) caps the wait, and posts still
 within their deadline then are reported open at the end (reports/scope.py). The wait shows on
-the progress line and ends at once on Ctrl-C, SIGTERM or the facilitator's End.
+the progress line and ends at once on Ctrl-C, SIGTERM or the facilitator's End. With the
+embedded reference stack it also ends as soon as nobody is left to answer (every simulated agent
+off shift and idle): nothing can change any more, so the outcome is taken as known until the
+wait's end, and the posts whose deadline falls before it are scored as missed.
 """
 
 from __future__ import annotations
@@ -13,17 +16,20 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
+
+from simulator.runfolder import ActionTail
 
 __all__ = ["AnswerWait"]
 
-ANSWERS = (b'"reply"', b'"message"')
+ANSWERS = ("reply", "message")
 POLL_S = 0.5
 SETTLE_S = 0.5  # wall seconds after the last send for the stack's last actions to arrive
+STAFF_CHECK_S = 2.0  # wall seconds between asks whether anybody is left to answer
 
 
 class AnswerWait:
@@ -48,34 +54,40 @@ class AnswerWait:
             self.end_wall = min(self.end_wall,
                                 start_wall + last_offset_s + shift_s + grace_s / speed)
         self.open = set(self.deadline_wall)
-        self._offset = 0
+        self._tail: ActionTail | None = None
 
     def _read_answers(self, actions: Path) -> None:
         """Drop from ``open`` the posts answered in the new lines of actions.jsonl."""
-        try:
-            with actions.open("rb") as fh:
-                fh.seek(self._offset)
-                chunk = fh.read()
-        except OSError:
-            return
-        end = chunk.rfind(b"\n") + 1  # a half-written last line is read next time
-        self._offset += end
-        for line in chunk[:end].splitlines():
-            if any(kind in line for kind in ANSWERS):
-                try:
-                    self.open.discard(str(orjson.loads(line).get("event_id")))
-                except orjson.JSONDecodeError:
-                    continue
+        if self._tail is None:
+            self._tail = ActionTail(actions)
+        for action in self._tail.new():
+            if action.get("action") in ANSWERS:
+                self.open.discard(str(action.get("event_id")))
 
-    def wait(self, actions: Path, stop: Any) -> None:
-        """Block until every post is answered or the wait's end, whichever is first."""
+    def wait(self, actions: Path, stop: Any,
+             can_answer: Callable[[], bool] | None = None) -> float:
+        """Block until every post is answered or the wait's end, whichever is first; return
+        the wall time until which the outcome is known.
+
+        ``can_answer`` (asked every few seconds after the settle time) ends the wait early
+        when it says nobody is left to answer; the outcome is then known until the wait's
+        end, since no answer can come before it."""
         tty = sys.stderr.isatty()
-        last_print = 0.0
+        last_print = last_check = 0.0
         while not stop.is_set():
             self._read_answers(actions)
             now = time.time()
             if now >= self.end_wall or (not self.open and now >= self.settle_wall):
                 break
+            if can_answer is not None and now >= self.settle_wall \
+                    and now - last_check >= STAFF_CHECK_S:
+                last_check = now
+                if not can_answer():
+                    self._read_answers(actions)
+                    print(f"{chr(10) if tty else ''}nobody on shift is left to answer: the "
+                          f"{len(self.open)} posts still waiting are scored as they stand at "
+                          f"the end of the wait", file=sys.stderr, flush=True)
+                    return max(self.end_wall, time.time())
             if now - last_print >= (1.0 if tty else 10.0):
                 last_print = now
                 left = self.end_wall - now
@@ -86,3 +98,4 @@ class AnswerWait:
                 print(("\r" + line + "   ") if tty else line, end="" if tty else "\n",
                       file=sys.stderr, flush=True)
             stop.wait(min(POLL_S, max(self.end_wall - now, 0.01)))
+        return time.time()

@@ -161,6 +161,20 @@ class ReferenceStack:
         except (OSError, ValueError, KeyError):
             return None
 
+    def can_still_answer(self) -> bool:
+        """False once the stack's simulated agents are all off shift and hold no case (nobody
+        left to answer); True while they work, when agents are off (humans answer), or when
+        ``/stats`` does not answer."""
+        try:
+            with urllib.request.urlopen(self.url + "/stats", timeout=5) as resp:
+                agents = dict(json.loads(resp.read())["agents"])
+        except (OSError, ValueError, KeyError):
+            return True
+        if not agents.get("enabled"):
+            return True
+        on_duty = sum(int(row.get("on_duty", 0)) for row in agents.get("by_tier", {}).values())
+        return on_duty > 0 or int(agents.get("busy", 0)) > 0
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

@@ -19,7 +19,6 @@ from typing import Any
 
 import gevent
 import numpy as np
-import orjson
 import yaml
 from gevent.event import Event
 
@@ -29,6 +28,7 @@ from load.live_plan import ExercisePlan, plan_yaml
 from load.live_state import StormView
 from load.recorder import STATUS_ERROR, SendLog, build_histograms
 from load.schedule import Plan
+from simulator.runfolder import append_lines, count_actions_on, write_json
 
 __all__ = ["LiveSession", "reduced_team", "request_debrief"]
 
@@ -61,7 +61,7 @@ def reduced_team(scenario_path: Path, agents: int, out: Path) -> Path:
 def request_debrief(run_dir: Path) -> None:
     """Ask for a training debrief of a drill that was not live (``drill --debrief``)."""
     data = {"live": False, "requested": True, "timeline": [], "injected": []}
-    (Path(run_dir) / "live.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    write_json(Path(run_dir) / "live.json", data)
 
 
 class LiveSession:
@@ -193,8 +193,7 @@ class LiveSession:
         now = self.scenario_now()
         t = now if at is None else at
         events = build_events(self.scenario, spec, t, len(self.injected) + 1, self.rng)
-        with self._events_path.open("ab") as fh:
-            fh.writelines(orjson.dumps(e) + b"\n" for e in events)
+        append_lines(self._events_path, events)
         intended = t / self.speed
         for ev in events:
             self.injected.append(ev)
@@ -284,7 +283,7 @@ class LiveSession:
         if not m:
             return plan
         inj_ids = {e["id"] for e in self.injected}
-        matched = _actions_on(self.run_dir / "actions.jsonl", inj_ids)
+        matched = count_actions_on(self.run_dir / "actions.jsonl", inj_ids)
         platform_stats["unmatched"] = max(0, int(platform_stats.get("unmatched", 0)) - matched)
         reqs = self._profile.render_all([{k: v for k, v in e.items() if k != "labels"}
                                          for e in self.injected])
@@ -309,17 +308,6 @@ class LiveSession:
                 "timeline": self.timeline, "injected": [e["id"] for e in self.injected],
                 "plan": self.plan.summary() if self.plan is not None else None,
                 "take_private": self.plan.take_private if self.plan is not None else None}
-        (self.run_dir / "live.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+        write_json(self.run_dir / "live.json", data)
         if self.done:
             (self.run_dir / "plan.yaml").write_text(self.plan_text(), encoding="utf-8")
-
-
-def _actions_on(path: Path, ids: set[str]) -> int:
-    if not path.exists() or not ids:
-        return 0
-    count = 0
-    with path.open("rb") as fh:
-        for line in fh:
-            if line.strip() and orjson.loads(line).get("event_id") in ids:
-                count += 1
-    return count

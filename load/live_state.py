@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
+
+from simulator.runfolder import ActionTail
 
 __all__ = ["StormView"]
 
@@ -31,8 +32,7 @@ class StormView:
 
     def __init__(self, events: list[dict[str, Any]], actions_path: Path, speed: float) -> None:
         self.speed = speed
-        self.actions_path = actions_path
-        self._offset = 0
+        self.actions = ActionTail(actions_path)
         self.index: dict[str, int] = {}
         self.ids: list[str] = []
         self.t: list[float] = []
@@ -56,19 +56,8 @@ class StormView:
             self.text.append(str(ev.get("text", "")))
 
     def _tail(self) -> None:
-        if not self.actions_path.exists():
-            return
-        with self.actions_path.open("rb") as fh:
-            fh.seek(self._offset)
-            data = fh.read()
-        end = data.rfind(b"\n") + 1  # a half-written last line waits for the next call
-        self._offset += end
-        for line in data[:end].splitlines():
-            try:
-                act = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                continue
-            k = self.index.get(act.get("event_id"))
+        for act in self.actions.new():
+            k = self.index.get(str(act.get("event_id")))
             kind = act.get("action")
             agent = act.get("agent") or ""
             if agent not in SYSTEM_AGENTS and kind != "triage":

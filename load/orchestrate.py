@@ -31,9 +31,10 @@ from load.platform import PlatformProcess
 from load.profile import CompiledProfile, load_profile
 from load.record import write_recordings
 from load.replay import ReplayOutcome, Target, run_replay
-from load.schedule import build_plan, read_events
+from load.schedule import build_plan
 from load.sender import REQUEST_TIMEOUT_S
 from simulator.errors import InputError
+from simulator.runfolder import read_event_dicts
 
 __all__ = ["DEFAULT_SPEED", "DrillOptions", "replay_events", "run_drill"]
 
@@ -85,7 +86,7 @@ def _generate(scenario: Any, seed: int | None, volume: float, path: Path,
     SIGINT/SIGTERM handler can run, and aborts the generation when ``stop`` is set.
     """
     from simulator.crowd import generate
-    from simulator.events import write_jsonl
+    from simulator.runfolder import write_jsonl
 
     def check(*_: Any) -> None:
         gevent.sleep(0)
@@ -253,7 +254,7 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
     started = datetime.now(UTC)
     profile = load_profile(profile_path or REFERENCE_PROFILE, base_url)
     check_local_sending(profile, workers, remote_workers)
-    events = read_events(events_path)
+    events = read_event_dicts(events_path)
     actions_path = run_dir / "actions.jsonl"
     actions_path.write_bytes(b"")  # a re-used folder must not mix in an old run's actions
     for stale in ("captures.jsonl", "unmapped.jsonl", "reactions.json", "carestack.db",
@@ -324,8 +325,10 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         shift = live.clock.paused_total_s if live is not None else 0.0
         sent_events = events + (reactions.added_events() if reactions is not None else [])
         accepted = np.isin(outcome.log.status[:len(sent_events)], list(profile.accept))
-        AnswerWait(sent_events, accepted, speed, outcome.start_wall, shift, last,
-                   grace_s).wait(actions_path, stop)
+        known_until = AnswerWait(sent_events, accepted, speed, outcome.start_wall, shift, last,
+                                 grace_s).wait(actions_path, stop,
+                                               stack.can_still_answer
+                                               if stack is not None and live is None else None)
         if stop.is_set():
             outcome.partial = True
             if outcome.stopped_reason in (None, "interrupted"):  # the replay's generic reason
@@ -337,7 +340,7 @@ def replay_events(run_dir: Path, events_path: Path, profile_path: Path | None, *
         if stack is not None:  # it posts the actions: stop it first, so the counts are final
             stack_outbox = _stack_outbox(stack, run_dir / "stack.log")
             stack.stop()
-        observed_until = (time.time() - outcome.start_wall - shift) * speed
+        observed_until = (max(time.time(), known_until) - outcome.start_wall - shift) * speed
         platform_stats = _platform_stats(platform, actions_path)
         if reactions is not None:
             plan = reactions.merge(plan, outcome, platform_stats)

@@ -39,6 +39,8 @@ from typing import Any
 
 import orjson
 
+from simulator.runfolder import ActionLog, read_event_dicts, read_event_ids
+
 __all__ = ["PlatformProcess", "PlatformServer", "SIGNATURE_HEADER", "platform_signature"]
 
 ACTIONS = frozenset({"triage", "reply", "message", "escalate", "close", "ignore"})
@@ -72,14 +74,13 @@ def _load_events(events: Path | None, full: bool) -> frozenset[str] | dict[str, 
     """The storm's event ids; with ``full``, its events by id without labels (for templates)."""
     if events is None or not events.exists():
         return {} if full else frozenset()
-    out = {}
-    with events.open("rb") as fh:
-        for line in fh:
-            if line.strip():
-                event = orjson.loads(line)
-                event.pop("labels", None)
-                out[event.get("id")] = event if full else None
-    return out if full else frozenset(out)
+    if not full:
+        return frozenset(read_event_ids(events))
+    out: dict[Any, Any] = {}
+    for event in read_event_dicts(events):
+        event.pop("labels", None)
+        out[event.get("id")] = event
+    return out
 
 
 class PlatformServer:
@@ -95,7 +96,7 @@ class PlatformServer:
         self.event_ids = event_ids
         self.secret = secret
         self.control_token = control_token
-        self.fh = out.open("ab")
+        self.log = ActionLog(out)
         self.actions = 0
         self.unmatched = 0
         self.answered: set[str] = set()
@@ -137,8 +138,7 @@ class PlatformServer:
         elif action.get("action") in ANSWERS:
             self.answered.add(event_id)
         self.actions += 1
-        self.fh.write(orjson.dumps(action) + b"\n")
-        self.fh.flush()
+        self.log.append(action)
 
     def handle(self, method: str, path: str, headers: dict[bytes, bytes], body: bytes | None,
                arrival: float) -> tuple[int, Any]:

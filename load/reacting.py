@@ -23,14 +23,18 @@ from typing import Any, Protocol
 
 import gevent
 import numpy as np
-import orjson
 
 from load.profile import CompiledProfile, RenderedRequest
 from load.recorder import STATUS_PREVENTED, SendLog, build_histograms
 from load.schedule import Plan
-from simulator.events import read_jsonl
 from simulator.reactions import Change, ReactionEngine
-from simulator.reactions_io import annotate_events, write_reactions_json
+from simulator.runfolder import (
+    ActionTail,
+    annotate_events,
+    count_actions_on,
+    read_jsonl,
+    write_reactions_json,
+)
 
 __all__ = ["POLL_S", "DrillReactions", "ReactionSink"]
 
@@ -58,8 +62,7 @@ class DrillReactions:
         self.engine = ReactionEngine(scenario, read_jsonl(events_path), seed)
         self.profile: CompiledProfile | None = None
         self.sink: ReactionSink | None = None
-        self._offset = 0
-        self._partial = b""
+        self.actions = ActionTail(actions_path)
         self._tail: Any = None
         self.actions_seen = 0
 
@@ -84,30 +87,12 @@ class DrillReactions:
 
     def poll(self) -> int:
         """Read the actions appended since the last call and apply them; returns how many."""
-        try:
-            with self.actions_path.open("rb") as fh:
-                fh.seek(self._offset)
-                data = fh.read()
-        except OSError:
-            return 0
-        if not data:
-            return 0
-        self._offset += len(data)
-        data = self._partial + data
-        lines = data.split(b"\n")
-        self._partial = lines.pop()  # an incomplete last line waits for the next read
-        for line in lines:
-            if line.strip():
-                self._apply_line(line)
-        return len(lines)
+        actions = self.actions.new()
+        for action in actions:
+            self._apply(action)
+        return len(actions)
 
-    def _apply_line(self, line: bytes) -> None:
-        try:
-            action = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            return
-        if not isinstance(action, dict):
-            return
+    def _apply(self, action: dict[str, Any]) -> None:
         self.actions_seen += 1
         at, tier = action.get("at"), action.get("tier")
         if not isinstance(at, int | float):
@@ -160,7 +145,7 @@ class DrillReactions:
                         list(plan.requests) + reqs, plan.request_name)
         outcome.histograms = build_histograms(old.derived_ms(offsets))
         ids = {p.event["id"] for p in added}
-        matched = _actions_on(self.actions_path, ids)
+        matched = count_actions_on(self.actions_path, ids)
         platform_stats["unmatched"] = max(0, int(platform_stats.get("unmatched", 0)) - matched)
         annotate_events(self.events_path, engine, prevented.tolist(), silence)
         summary = engine.summary()
@@ -171,10 +156,3 @@ class DrillReactions:
                                                if old.status[j] != STATUS_PREVENTED]))
         write_reactions_json(self.events_path.parent, summary, enabled=True)
         return new_plan
-
-
-def _actions_on(path: Path, ids: set[str]) -> int:
-    if not path.exists() or not ids:
-        return 0
-    with path.open("rb") as fh:
-        return sum(1 for line in fh if line.strip() and orjson.loads(line).get("event_id") in ids)

@@ -11,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
-from load.recorder import STATUS_PREVENTED
+from simulator.runfolder import append_lines, send_counts, write_json, write_sends
 
 __all__ = ["write_recordings"]
-
 
 
 def _per_second(values_s: np.ndarray, n_bins: int) -> list[int]:
@@ -46,13 +44,11 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
     accepted_mask = np.isin(log.status, accept)
     n = len(plan)
     sent = int(sent_mask.sum())
-    accepted = int(accepted_mask.sum())
     horizon = [intended.max() if n else 0.0, np.nanmax(log.actual_s) if sent else 0.0]
     n_bins = int(math.floor(max(horizon))) + 1 if n else 0
     codes = Counter(str(int(c)) for c in log.status[log.status > 0].tolist())
     codes.update(log.errors)
     failed_mask = sent_mask & ~accepted_mask
-    prevented = int((log.status == STATUS_PREVENTED).sum())
     returns = platform_stats.get("callbacks") or {}
     poll = platform_stats.get("poll") or {}
     nan = np.nan
@@ -61,8 +57,7 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
         "target": {"profile": profile.name, "base_url": profile.redactor.text(profile.base_url)},
         "started_at": datetime.fromtimestamp(outcome.start_wall, started_at.tzinfo).isoformat(),
         "partial": bool(outcome.partial), "stopped_reason": outcome.stopped_reason,
-        "counts": {"generated": n, "sent": sent, "accepted": accepted, "failed": sent - accepted,
-                   "unsent": n - sent - prevented, "prevented": prevented,
+        "counts": {**send_counts(log.status, log.actual_s, accept),
                    "unmatched_actions": int(platform_stats.get("unmatched", 0)),
                    "rejected_callbacks": int(platform_stats.get("rejected", 0)),
                    "unmapped_callbacks": int(returns.get("unmapped", 0)),
@@ -88,13 +83,13 @@ def write_recordings(run_dir: Path, plan: Any, outcome: Any, profile: Any, *, sp
         replay["stack_outbox"] = stack_outbox
     replay.update(run_end or {})
     run_dir = Path(run_dir)
-    (run_dir / "replay.json").write_bytes(orjson.dumps(replay, option=orjson.OPT_INDENT_2))
-    np.savez(run_dir / "sends.npz", intended_s=intended.astype(np.float64),
-             lag_ms=derived["lag_ms"], latency_ms=derived["latency_ms"],
-             service_ms=derived["service_ms"], status=log.status.astype(np.int32))
+    write_json(run_dir / "replay.json", replay)
+    write_sends(run_dir / "sends.npz", intended_s=intended, lag_ms=derived["lag_ms"],
+                latency_ms=derived["latency_ms"], service_ms=derived["service_ms"],
+                status=log.status)
     if outcome.captured and not platform_info.get("live_captures"):  # else written live
-        with (run_dir / "captures.jsonl").open("wb") as fh:
-            for k, fields in outcome.captured:
-                fh.write(orjson.dumps({"event_id": plan.ids[k], **fields}) + b"\n")
+        append_lines(run_dir / "captures.jsonl",
+                     ({"event_id": plan.ids[k], **fields} for k, fields in outcome.captured),
+                     truncate=True)
     return replay
 

@@ -21,18 +21,18 @@ from typing import Any
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["HDR_NAMES", "STATUS_PREVENTED", "SendLog", "build_histograms", "histogram_summary",
-           "merge_encoded"]
+from simulator.runfolder import ABORTED as STATUS_ABORTED
+from simulator.runfolder import CONNECTION_ERROR as STATUS_ERROR
+from simulator.runfolder import PREVENTED as STATUS_PREVENTED
+
+__all__ = ["HDR_NAMES", "STATUS_ABORTED", "STATUS_ERROR", "STATUS_PREVENTED", "SendLog",
+           "build_histograms", "histogram_summary", "merge_encoded"]
 
 HDR_LOWEST_US = 1
 HDR_HIGHEST_US = 24 * 3600 * 1_000_000
 HDR_DIGITS = 3
 SUB_BUCKET_HALF_MAGNITUDE = 10  # 3 significant digits: 2048 sub-buckets, half is 2**10
 HDR_NAMES = ("ingest_ms", "ingest_service_ms", "schedule_lag_ms")
-STATUS_UNSENT = 0
-STATUS_ERROR = -1
-STATUS_ABORTED = -2
-STATUS_PREVENTED = -3
 
 
 def new_histogram() -> HdrHistogram:

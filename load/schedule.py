@@ -10,30 +10,14 @@ event from ``index``), so each event is sent exactly once across workers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from load.profile import CompiledProfile, RenderedRequest
 from simulator.errors import InputError
 
-__all__ = ["Plan", "build_plan", "read_events"]
-
-
-def read_events(path: Path) -> list[dict[str, Any]]:
-    """Read ``events.jsonl`` (DESIGN.md section 5) into dicts, in file order."""
-    events = []
-    with Path(path).open("rb") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                events.append(orjson.loads(line))
-            except orjson.JSONDecodeError as err:
-                raise InputError(f"{Path(path).name}: line {n} must be JSON, got {err}") from err
-    return events
+__all__ = ["Plan", "build_plan"]
 
 
 @dataclass(frozen=True)

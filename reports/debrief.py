@@ -22,7 +22,6 @@ import re
 from typing import Any
 
 import numpy as np
-import orjson
 
 from reports.escalation import Correctness
 from reports.outcomes import Outcomes
@@ -34,6 +33,7 @@ from reports.training_score import (
     trainee_card,
     triage_card,
 )
+from simulator.runfolder import read_json
 
 __all__ = ["debrief", "is_human"]
 
@@ -57,11 +57,7 @@ def is_human(name: str) -> bool:
 
 
 def _live(run: RunData) -> dict[str, Any] | None:
-    path = run.run_dir / "live.json"
-    if not path.exists():
-        return None
-    data = orjson.loads(path.read_bytes())
-    return data if isinstance(data, dict) else None
+    return read_json(run.run_dir / "live.json")
 
 
 def _bin_s(span_s: float) -> int:

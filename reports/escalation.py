@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from reports.outcomes import Outcomes
-from reports.runfolder import NO_ROUTE, RunData
+from reports.runfolder import RunData
 from reports.scope import Scope
 from reports.sections import Escalation
 from reports.stats import ratio
+from simulator.runfolder import NO_ROUTE
 
 CRITICAL_PRIORITY = "p1"
 

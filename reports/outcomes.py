@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reports.runfolder import NO_ROUTE, Actions, Events, RunData
+from reports.runfolder import RunData
+from simulator.runfolder import NO_ROUTE, Actions, Events
 
 RESPONSE_ACTIONS = ("reply", "message")
 DECISION_ACTIONS = ("triage", "escalate", "ignore")

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["STATUS_PREVENTED", "ReachedInfo", "prevented_mask", "reached"]
+from simulator.runfolder import PREVENTED
 
-STATUS_PREVENTED = -3  # sends.npz status of a post the team's answers cancelled
+__all__ = ["ReachedInfo", "prevented_mask", "reached"]
+
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def prevented_mask(n: int, sends: dict[str, np.ndarray] | None,
                    reactions: dict[str, Any] | None) -> np.ndarray:
     """Posts prevented by reactions: status -3 in a drill, ``prevented_rows`` in simulate."""
     if sends is not None and len(sends.get("status", ())) == n:
-        return np.asarray(sends["status"]) == STATUS_PREVENTED
+        return np.asarray(sends["status"]) == PREVENTED
     mask = np.zeros(n, dtype=bool)
     rows = (reactions or {}).get("prevented_rows") or []
     if rows:

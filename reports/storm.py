@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from reports.runfolder import Categorical, RunData
+from reports.runfolder import RunData
 from reports.sections import Storm
+from simulator.runfolder import Categorical
 
 TARGET_BINS = 120  # at most this many bins over the scenario
 BIN_WIDTHS = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0)

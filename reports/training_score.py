@@ -26,8 +26,9 @@ import numpy as np
 
 from reports.escalation import Correctness
 from reports.outcomes import Outcomes
-from reports.runfolder import NO_ROUTE, RunData
+from reports.runfolder import RunData
 from reports.stats import ratio
+from simulator.runfolder import NO_ROUTE
 from simulator.vocab import PRIVATE_CHANNELS
 
 __all__ = ["DEFAULT_PRIVATE", "PrivateRule", "TrainingDecisions", "decisions", "trainee_card",

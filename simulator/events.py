@@ -7,8 +7,7 @@ generated table renders them on first access (that is where text is made). ``han
 ``name`` are kept per author when the table has an ``author`` code (generated tables and
 tables read from our own files): ``pool(name)`` gives the per-author strings, ``strings``
 (or the ``handle`` / ``name`` properties) a per-row list, which from then on is the column.
-``write_jsonl`` and ``read_jsonl`` (``simulator.jsonl_write`` / ``jsonl_read``) round-trip
-every field.
+``simulator.runfolder.write_jsonl`` and ``read_jsonl`` round-trip every field.
 """
 
 from __future__ import annotations
@@ -17,13 +16,12 @@ import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, SEGMENTS
 
-__all__ = ["EventTable", "event_id", "read_jsonl", "write_jsonl"]
+__all__ = ["EventTable", "event_id", "gc_paused"]
 
 
 @contextmanager
@@ -151,27 +149,3 @@ class EventTable:
         }
         pool = np.array(list(pools[column]) + [None], dtype=object)
         return pool[getattr(self, column)]
-
-
-def write_jsonl(table: EventTable, path: Path | str) -> int:
-    """Write one JSON object per event (DESIGN.md section 5); return the count written.
-
-    The bytes are those of ``orjson.dumps`` on each event's dict (compact, keys in section 5
-    order), built column-wise in bounded chunks (``simulator.jsonl_write``).
-    """
-    from simulator.jsonl_write import write_table
-
-    with gc_paused():
-        return write_table(table, path)
-
-
-def read_jsonl(path: Path | str) -> EventTable:
-    """Read an ``events.jsonl`` back into a table; ``InputError`` names a bad line.
-
-    Lines in the writer's own layout take a fast path (``simulator.jsonl_read``); any
-    other valid events file is parsed in full.
-    """
-    from simulator.jsonl_read import read_table
-
-    with gc_paused():
-        return read_table(path)

@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import simpy
 
+from simulator import runfolder as rf
 from simulator.closed_loop import ClosedLoop, run_closed_loop
 from simulator.crowd import Crowd, report_progress
-from simulator.events import EventTable, event_id, write_jsonl
-from simulator.reactions_io import annotate_events, write_reactions_json
+from simulator.events import EventTable, event_id
 from simulator.scenario import Scenario
 from simulator.staffing import DEFAULT_INTERVAL_S, StaffingPlan, staffing_plan
 from simulator.team import NOISE_PRIORITY, TeamModel, TeamRun
@@ -178,51 +177,34 @@ def _finite(v: object) -> object:
 def write_actions(run: TeamRun, path: Path) -> int:
     """Write actions.jsonl (DESIGN.md section 6 shape plus ``at``); returns the line count."""
     idx = run.index.tolist()
-    with open(path, "wb") as fh:
-        chunk: list[bytes] = []
-        for p, kind, route, tier, prio, agent, at in run.actions:
-            chunk.append(orjson.dumps({
-                "event_id": event_id(idx[p]),
-                "action": kind,
-                "route": route,
-                "tier": tier,
-                "priority": None if prio >= NOISE_PRIORITY else f"p{prio}",
-                "agent": agent,
-                "text": REPLY_TEXT[kind],
-                "at": round(at, 3),
-            }))
-            if len(chunk) >= 20_000:
-                fh.write(b"\n".join(chunk) + b"\n")
-                chunk = []
-        if chunk:
-            fh.write(b"\n".join(chunk) + b"\n")
-    return len(run.actions)
+    return rf.write_actions(path, (
+        rf.Action(event_id(idx[p]), kind, at, route, tier,
+                  None if prio >= NOISE_PRIORITY else f"p{prio}", agent, REPLY_TEXT[kind])
+        for p, kind, route, tier, prio, agent, at in run.actions), truncate=True)
 
 
 def write_run(run_dir: Path, result: SimResult, staffing: StaffingPlan) -> None:
     """Write events.jsonl, actions.jsonl and team.json into ``run_dir`` (created)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_jsonl(result.events, run_dir / "events.jsonl")
+    rf.write_jsonl(result.events, run_dir / "events.jsonl")
+    write_actions(result.team, run_dir / "actions.jsonl")  # starts the file afresh
     if result.loop is not None:
         engine = result.loop.engine
         _append_turn_replies(run_dir / "actions.jsonl", result.loop)
         silence = [j for j, c in engine.cause.items() if c.get("action") == "silence"]
-        annotate_events(run_dir / "events.jsonl", engine, engine.prevented_by, silence)
-        write_reactions_json(run_dir, {**engine.summary(),
+        rf.annotate_events(run_dir / "events.jsonl", engine, engine.prevented_by, silence)
+        rf.write_reactions_json(run_dir, {**engine.summary(),
                                        "prevented_rows": sorted(engine.prevented_by)},
                              enabled=True)
-    write_actions(result.team, run_dir / "actions.jsonl")
     data = team_json(result, staffing)
-    (run_dir / "team.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    rf.write_json(run_dir / "team.json", data)
 
 
 def _append_turn_replies(path: Path, loop: ClosedLoop) -> None:
     """The team's replies to answer-backs (conversation turns), as actions on those posts."""
     engine = loop.engine
-    with open(path, "ab") as fh:
-        for post, at in loop.turn_replies:
-            prio = engine.priority[post]
-            fh.write(orjson.dumps({
-                "event_id": event_id(post), "action": "reply", "route": engine.route[post],
-                "tier": engine.tier[post], "priority": f"p{prio}" if prio else None,
-                "agent": None, "text": REPLY_TEXT["reply"], "at": round(at, 3)}) + b"\n")
+    rf.write_actions(path, (
+        rf.Action(event_id(post), "reply", at, engine.route[post], engine.tier[post],
+                  f"p{engine.priority[post]}" if engine.priority[post] else None, None,
+                  REPLY_TEXT["reply"])
+        for post, at in loop.turn_replies))

@@ -18,7 +18,8 @@ from scipy import stats
 from simulator.cascade import CascadeModel, grow
 from simulator.crowd import Crowd, generate
 from simulator.distributions import DistSpec
-from simulator.events import EventTable, read_jsonl, write_jsonl
+from simulator.events import EventTable
+from simulator.runfolder import read_jsonl, write_jsonl
 from simulator.scenario import Scenario, parse_scenario
 from simulator.summary import summarize
 from simulator.vocab import EMOTION_ESCALATION, EMOTIONS, INTENTS, KINDS
@@ -534,8 +535,8 @@ def test_pooled_writer_bytes_match_a_per_event_encoding(
 def test_reader_crosses_chunk_boundaries(
     tiny_scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import simulator.jsonl_read as jsonl_read
-    import simulator.jsonl_write as jsonl_write
+    import simulator.runfolder.jsonl_read as jsonl_read
+    import simulator.runfolder.jsonl_write as jsonl_write
 
     table = generate(tiny_scenario, seed=5)
     path = tmp_path / "events.jsonl"

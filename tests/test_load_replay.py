@@ -161,7 +161,8 @@ HELD_UP = textwrap.dedent('''
     import gevent
     from gevent.monkey import get_original
     from load.profile import load_profile
-    from load.schedule import build_plan, read_events
+    from load.schedule import build_plan
+    from simulator.runfolder import read_event_dicts as read_events
     from load.replay import START_LEAD_S, Target, run_replay
     profile = load_profile(sys.argv[1], sys.argv[2])
     plan = build_plan(read_events(sys.argv[3]), profile, 1.0)

@@ -358,8 +358,8 @@ def test_an_empty_run_has_no_figures_but_does_not_crash(tmp_path: Path) -> None:
 
 
 def test_arrow_and_orjson_loaders_agree(tmp_path: Path) -> None:
-    from reports import arrowload
-    from reports.runfolder import read_actions, read_events
+    from simulator.runfolder import arrow as arrowload
+    from simulator.runfolder.lines import read_actions, read_events
 
     events, actions = two_second_stack(50)
     events[3]["thread"] = None  # falls back to the event's own id

@@ -24,8 +24,8 @@ import numpy as np
 import orjson
 import pytest
 
-from simulator.events import read_jsonl
 from simulator.reactions import ReactionEngine
+from simulator.runfolder import read_jsonl
 from simulator.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -46,6 +46,9 @@ def test_simulate_writes_the_run_folder(tmp_path: Path, capsys) -> None:  # type
              if (e.get("cause") or {}).get("reaction", "").startswith("answer_back")}
     # the team sees every post that happened: new ones triaged, answer-backs as turns
     assert prevented and triaged | turns == ids - prevented and not triaged & turns
+    # the team's replies to those turns are kept beside its other actions
+    replied = {a["event_id"] for a in actions if a["action"] == "reply"}
+    assert turns & replied
     team = json.loads((out / "team.json").read_text())
     assert {t["name"] for t in team["tiers"]} == {"frontline", "specialists", "legal-security"}
     for tier in team["tiers"]:

@@ -2,7 +2,7 @@
 
 Any JSONL file of DESIGN.md section 5 events (keys in any order, optional keys missing,
 blank lines) is parsed with orjson and turned into ``EventTable`` columns here;
-``simulator.jsonl_read`` uses it for every chunk its fast path does not recognise.
+``jsonl_read`` uses it for every chunk its fast path does not recognise.
 Errors name the file and line (``InputError``).
 """
 

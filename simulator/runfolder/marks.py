@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from simulator.reactions import ReactionEngine
+from simulator.runfolder.write import write_json
+
+if TYPE_CHECKING:
+    from simulator.reactions import ReactionEngine
 
 __all__ = ["annotate_events", "write_reactions_json"]
 
@@ -48,5 +51,4 @@ def annotate_events(path: Path, engine: ReactionEngine, prevented: Iterable[int]
 
 def write_reactions_json(run_dir: Path, summary: dict[str, Any], enabled: bool) -> None:
     """``reactions.json``: whether reactions ran and the engine's counts (docs/results.md)."""
-    data = {"enabled": enabled, **summary}
-    (Path(run_dir) / "reactions.json").write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+    write_json(Path(run_dir) / "reactions.json", {"enabled": enabled, **summary})

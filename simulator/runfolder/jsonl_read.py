@@ -1,7 +1,7 @@
 """Reading ``events.jsonl`` into an ``EventTable``: a fast path for the writer's own layout.
 
 The file is read in blocks of ``READ_BLOCK`` bytes, so only one block's raw lines are in
-memory at a time. When every line has the exact layout ``simulator.jsonl_write``
+memory at a time. When every line has the exact layout ``jsonl_write``
 produces, each line is cut at its fixed markers (``,"author":``, ``,"text":"``, ...; none
 can occur inside a JSON string, where every ``"`` is escaped) with a few ``bytes.index``
 calls: the repeating pieces (channel and kind, the author object, the tail with labels
@@ -10,7 +10,7 @@ texts and times by one orjson call per block, and event references as digits wit
 Authors stay pooled, so a million events hold one handle and name string per author.
 
 Any other file (other key order, blank lines, bad values) is read again by the general
-parser ``simulator.jsonl_parse``, which accepts every valid section 5 stream and names
+parser ``jsonl_parse``, which accepts every valid section 5 stream and names
 the first bad line; values are converted by the same functions on both paths.
 """
 
@@ -19,19 +19,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import orjson
 
 from simulator.errors import InputError
-from simulator.jsonl_parse import codes, numbers, parse_columns, pool_codes, refs
+from simulator.events import EventTable, gc_paused
+from simulator.runfolder.jsonl_parse import codes, numbers, parse_columns, pool_codes, refs
 from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
 
-if TYPE_CHECKING:
-    from simulator.events import EventTable
-
-__all__ = ["READ_BLOCK", "READ_CHUNK", "read_table"]
+__all__ = ["READ_BLOCK", "READ_CHUNK", "read_jsonl"]
 
 READ_BLOCK = 8 << 20  # bytes read at a time (bounds the memory of a block's pieces)
 READ_CHUNK = 50_000  # at most this many lines per unit of the general parser
@@ -262,15 +260,16 @@ def _blocks(path: Path, size: int) -> Iterator[tuple[int, list[bytes]]]:
         yield lineno, [rest]
 
 
-def read_table(path: Path | str) -> EventTable:
+def read_jsonl(path: Path | str) -> EventTable:
     """Read an events file (any valid DESIGN.md section 5 JSONL) into a table."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: must be an existing events file, got no such file")
-    try:
-        return _read_fast(path)
-    except (_NotOurLayout, ValueError, KeyError, TypeError, IndexError, InputError):
-        return _read_full(path)
+    with gc_paused():
+        try:
+            return _read_fast(path)
+        except (_NotOurLayout, ValueError, KeyError, TypeError, IndexError, InputError):
+            return _read_full(path)
 
 
 def _read_fast(path: Path) -> EventTable:
@@ -308,8 +307,6 @@ def _read_full(path: Path) -> EventTable:
 
 def _table(cols: dict[str, Any]) -> EventTable:
     """An ``EventTable`` from columns (incident and route names per row, or coded)."""
-    from simulator.events import EventTable
-
     if "incident_names" in cols:
         incident, cols["incidents"] = pool_codes(list(cols.pop("incident_names")))
         route, cols["routes"] = pool_codes(list(cols.pop("route_names")))

@@ -21,18 +21,16 @@ have been edited) gets its author object built per row instead of per author.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import orjson
 
-from simulator.rowbytes import Choice, Int, Ref, json_inner, render_rows
+from simulator.events import EventTable, gc_paused
+from simulator.runfolder.rowbytes import Choice, Int, Ref, json_inner, render_rows
 from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
 
-if TYPE_CHECKING:
-    from simulator.events import EventTable
-
-__all__ = ["WRITE_CHUNK", "write_table"]
+__all__ = ["WRITE_CHUNK", "write_jsonl"]
 
 # rows per chunk: small enough that bytes.join's per-piece bookkeeping stays in cache
 WRITE_CHUNK = 8192
@@ -286,14 +284,14 @@ def _author_rows(table: EventTable, lo: int, hi: int) -> list[Any]:
     ]
 
 
-def write_table(table: EventTable, path: Path | str) -> int:
+def write_jsonl(table: EventTable, path: Path | str) -> int:
     """Write ``table`` to ``path`` as JSONL; return the number of events written."""
     n = len(table)
     if n > 1 and bool(np.any(np.diff(table.t) < 0)):
         raise ValueError("event table is not sorted by t")
-    layout = _Layout(table)
-    step = WRITE_CHUNK
-    with open(path, "wb") as out:
-        for lo in range(0, n, step):
-            out.write(layout.chunk(lo, min(n, lo + step)))
+    with gc_paused():
+        layout = _Layout(table)
+        with open(path, "wb") as out:
+            for lo in range(0, n, WRITE_CHUNK):
+                out.write(layout.chunk(lo, min(n, lo + WRITE_CHUNK)))
     return n

@@ -1,10 +1,10 @@
-"""Fast path for reading a run folder: pyarrow's multithreaded JSON reader, straight to columns.
+"""Reading a run folder with pyarrow's multithreaded JSON reader, straight to columns.
 
 Reads only the fields reports/ uses (an explicit schema; everything else in a line is
 skipped in C++), dictionary-encodes the categorical columns and matches action event ids
 with a hash join, so a 1,000,000-event folder loads in seconds. Any file pyarrow cannot
 read as expected (a malformed line, a field of an unexpected type) raises ``ArrowFallback``
-and ``runfolder`` reads it again with orjson, which names the offending line.
+and ``read.read_columns`` reads it again with the line parser, which names the bad line.
 """
 
 from __future__ import annotations
@@ -14,8 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
 
-from reports.runfolder import NO_ROUTE, Actions, Categorical, Events
+from simulator.runfolder.columns import NO_ROUTE, Actions, Categorical, Events
+
+__all__ = [
+    "ACTION_SCHEMA", "EVENT_SCHEMA", "ArrowFallback", "ArrowStrings", "read_actions", "read_events",
+    "read_ids",
+]
 
 BLOCK_BYTES = 16 << 20  # pyarrow parses blocks of this size in parallel
 
@@ -43,50 +51,45 @@ class ArrowStrings(Sequence[str]):
         return ArrowStrings(self._column.take(rows))
 
 
-def _schemas() -> tuple[Any, Any]:
-    import pyarrow as pa
-
-    expected = pa.struct(
-        [
-            ("route", pa.string()),
-            ("tier", pa.int64()),
-            ("priority", pa.string()),
-            ("respond", pa.bool_()),
-            ("respond_within_s", pa.float64()),
-        ]
-    )
-    labels = pa.struct(
-        [("intent", pa.string()), ("sentiment", pa.float64()), ("expected", expected)]
-    )
-    events = pa.schema(
-        [
-            ("id", pa.string()),
-            ("t", pa.float64()),
-            ("channel", pa.string()),
-            ("incident", pa.string()),
-            ("thread", pa.string()),
-            ("text", pa.string()),
-            ("labels", labels),
-        ]
-    )
-    actions = pa.schema(
-        [
-            ("event_id", pa.string()),
-            ("action", pa.string()),
-            ("route", pa.string()),
-            ("tier", pa.int64()),
-            ("priority", pa.string()),
-            ("agent", pa.string()),
-            ("at", pa.float64()),
-        ]
-    )
-    return events, actions
+_EXPECTED = pa.struct(
+    [
+        ("route", pa.string()),
+        ("tier", pa.int64()),
+        ("priority", pa.string()),
+        ("respond", pa.bool_()),
+        ("respond_within_s", pa.float64()),
+    ]
+)
+_LABELS = pa.struct(
+    [("intent", pa.string()), ("sentiment", pa.float64()), ("expected", _EXPECTED)]
+)
+# the fields reports use; everything else in a line is skipped in C++
+EVENT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("t", pa.float64()),
+        ("channel", pa.string()),
+        ("incident", pa.string()),
+        ("thread", pa.string()),
+        ("text", pa.string()),
+        ("labels", _LABELS),
+    ]
+)
+ID_SCHEMA = pa.schema([("id", pa.string())])
+ACTION_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("action", pa.string()),
+        ("route", pa.string()),
+        ("tier", pa.int64()),
+        ("priority", pa.string()),
+        ("agent", pa.string()),
+        ("at", pa.float64()),
+    ]
+)
 
 
 def _read(path: Path, schema: Any) -> Any:
-    import pyarrow as pa
-    import pyarrow.json as pj
-
     if path.stat().st_size == 0:
         return pa.table({f.name: pa.array([], type=f.type) for f in schema})
     try:
@@ -102,8 +105,6 @@ def _read(path: Path, schema: Any) -> Any:
 
 
 def _categorical(column: Any, fill: str = "") -> Categorical:
-    import pyarrow.compute as pc
-
     column = pc.fill_null(column, fill)
     if fill:
         column = pc.if_else(pc.equal(column, ""), fill, column)
@@ -114,8 +115,6 @@ def _categorical(column: Any, fill: str = "") -> Categorical:
 
 
 def _floats(column: Any, default: float) -> np.ndarray:
-    import pyarrow.compute as pc
-
     if not np.isnan(default):
         column = pc.fill_null(column, default)
     return np.asarray(column.to_numpy(), dtype=np.float64)
@@ -123,9 +122,7 @@ def _floats(column: Any, default: float) -> np.ndarray:
 
 def read_events(path: Path) -> tuple[Events, Any]:
     """events.jsonl as ``Events`` plus the Arrow id column (for matching actions)."""
-    import pyarrow.compute as pc
-
-    table = _read(path, _schemas()[0])
+    table = _read(path, EVENT_SCHEMA)
     ids, t = table.column("id"), table.column("t")
     if ids.null_count or t.null_count:
         raise ArrowFallback("an event without id or t")
@@ -150,11 +147,17 @@ def read_events(path: Path) -> tuple[Events, Any]:
     return events, ids
 
 
+def read_ids(path: Path) -> list[str]:
+    """The ``id`` of every line of events.jsonl (the rest of each line is skipped in C++)."""
+    ids = _read(path, ID_SCHEMA).column("id")
+    if ids.null_count:
+        raise ArrowFallback("an event without id")
+    return list(ids.to_pylist())
+
+
 def read_actions(path: Path, event_ids: Any) -> Actions:
     """actions.jsonl as ``Actions``, event ids matched to event indexes by a hash join."""
-    import pyarrow.compute as pc
-
-    table = _read(path, _schemas()[1])
+    table = _read(path, ACTION_SCHEMA)
     event = pc.fill_null(pc.index_in(table.column("event_id"), value_set=event_ids), -1)
     return Actions(
         event=np.asarray(event.to_numpy(), dtype=np.int64),

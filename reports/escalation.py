@@ -20,6 +20,7 @@ import numpy as np
 from reports.outcomes import Outcomes
 from reports.runfolder import RunData
 from reports.scope import Scope
+from reports.sections import Escalation
 from reports.stats import ratio
 from simulator.runfolder import NO_ROUTE
 
@@ -87,7 +88,7 @@ def correctness(run: RunData, out: Outcomes) -> Correctness:
 
 
 def escalation_metrics(run: RunData, out: Outcomes, verdict: Correctness,
-                       scope: Scope) -> dict[str, Any]:
+                       scope: Scope) -> Escalation:
     """Accuracy, confusion matrix, per-route scores, over/under-escalation, critical recall."""
     labels = out.route_labels
     k = len(labels)
@@ -108,7 +109,7 @@ def escalation_metrics(run: RunData, out: Outcomes, verdict: Correctness,
     per_route = _per_route(confusion, labels)
     scored = [v["f1"] for v in per_route.values() if v["support"] > 0]
     missed = np.flatnonzero(sel)[np.flatnonzero(critical & ~reached)]
-    return {
+    return Escalation.model_validate({
         "accuracy": ratio(int(correct.sum()), n),
         "route_accuracy": ratio(int(route_ok.sum()), n),
         "tier_accuracy": ratio(int(tier_ok.sum()), n),
@@ -131,7 +132,7 @@ def escalation_metrics(run: RunData, out: Outcomes, verdict: Correctness,
         "labels": labels,
         "confusion": confusion.tolist(),
         "per_route": per_route,
-    }
+    })
 
 
 def _miss(run: RunData, out: Outcomes, i: int, labels: list[str]) -> dict[str, Any]:

@@ -17,12 +17,13 @@ from reports.latency import hdr_summary
 from reports.outcomes import Outcomes
 from reports.runfolder import RunData
 from reports.scope import Scope, scope_counts, unsent_by_reason
+from reports.sections import Counts, Replay
 from reports.stats import summary
 
 REPLAY_COUNT_KEYS = ("sent", "accepted", "failed", "unsent", "rejected_callbacks", "throttled")
 
 
-def replay_metrics(run: RunData) -> dict[str, Any]:
+def replay_metrics(run: RunData) -> Replay:
     """The ``replay`` section; mostly None in simulate."""
     replay = run.replay or {}
     per_second = replay.get("per_second") or {}
@@ -35,7 +36,7 @@ def replay_metrics(run: RunData) -> dict[str, Any]:
     if lag is None and run.sends is not None and "lag_ms" in run.sends:
         lag = summary(np.asarray(run.sends["lag_ms"], dtype=np.float64))
     target = replay.get("target") or {}
-    return {
+    return Replay.model_validate({
         "speed": replay.get("speed"),
         "volume": replay.get("volume"),
         "target": {"profile": target.get("profile"), "base_url": target.get("base_url")}
@@ -56,7 +57,7 @@ def replay_metrics(run: RunData) -> dict[str, Any]:
             k: list(per_second.get(k) or []) for k in ("planned", "sent", "accepted", "failed")
         },
         "returns": returns_metrics(replay),
-    }
+    })
 
 
 def returns_metrics(replay: dict[str, Any]) -> dict[str, Any] | None:
@@ -79,7 +80,7 @@ def returns_metrics(replay: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def count_metrics(run: RunData, out: Outcomes, scope: Scope) -> dict[str, Any]:
+def count_metrics(run: RunData, out: Outcomes, scope: Scope) -> Counts:
     """The ``counts`` section: sends (unsent by reason), answers and actions, what was scored.
 
     Over the posts that reached the platform; posts prevented by reactions are only counted.
@@ -115,7 +116,7 @@ def count_metrics(run: RunData, out: Outcomes, scope: Scope) -> dict[str, Any]:
     need = ev.respond & scope.delivered
     responded = need & np.isfinite(out.first_response_s)
     unmatched = int((run.actions.event < 0).sum())
-    return {
+    return Counts.model_validate({
         "generated": generated,
         "scripted": scripted,
         "reactions": int(reactions.get("reactions") or 0),
@@ -134,4 +135,4 @@ def count_metrics(run: RunData, out: Outcomes, scope: Scope) -> dict[str, Any]:
         "throttled": int(replay_counts.get("throttled") or 0),
         "accounting_ok": generated
         == sends["accepted"] + sends["failed"] + sends["unsent"] + prevented,
-    }
+    })

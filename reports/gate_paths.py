@@ -1,10 +1,13 @@
 """Which results.json paths a gate may name, checked before a drill sends any load.
 
-``KNOWN`` mirrors docs/results.md: a key maps to its sub-tree, ``LEAF`` to a number, ``ANY``
-to a sub-tree that is not checked further (storm, staffing, sentiment details), and ``EACH``
-to a map whose keys depend on the storm (routes, priorities, channels, status codes). A gate
-through ``EACH`` naming a key this storm does not have (``escalation.per_route.pr.recall``
+The paths come from the typed sections (reports/sections.py), not from a list kept by
+hand: a model field is a sub-tree, a ``Number`` a number, ``Any`` a sub-tree not checked
+further (storm series, staffing intervals, the team model's output), and ``dict[str, X]``
+a map whose keys depend on the storm (routes, priorities, channels, status codes). A gate
+through such a map naming a key this storm does not have (``escalation.per_route.pr.recall``
 when no post needed PR) is *not applicable*, not a bad gates file.
+
+``resolve`` looks a path up in a results.json, typed (``Results``) or as a plain dict.
 
 Percentile gates (``...p50``/``p90``/``p99`` beside a ``count``) carry their sample count: a
 p99 of fewer than 100 samples is just the maximum, so such a gate is flagged ``few_samples``;
@@ -15,69 +18,93 @@ from __future__ import annotations
 
 import difflib
 import re
+import types
+import typing
+from functools import cache
 from typing import Any
 
+from pydantic import BaseModel
+
+from reports.sections import NumberMark, Results
 from simulator.errors import InputError
 
-LEAF: dict[str, Any] = {}
-ANY = "any"
-EACH = "*"
-SUMMARY = dict.fromkeys(("p50", "p90", "p99", "max", "mean", "count"), LEAF)
-_GROUPED = {**SUMMARY, **{k: {EACH: SUMMARY} for k in ("by_priority", "by_channel",
-                                                        "by_incident")}}
-_SCORED = dict.fromkeys(("delivered", "not_delivered", "routing_expressed",
-                         "routing_not_expressed", "critical_not_delivered",
-                         "critical_routing_not_expressed", "deadline_met", "deadline_missed",
-                         "open_at_end", "observed_until_s"), LEAF)
-
-KNOWN: dict[str, Any] = {
-    "scenario": {"duration_s": LEAF, "seed": LEAF},
-    "counts": {**dict.fromkeys(("generated", "sent", "accepted", "failed", "unsent", "prevented",
-                                "scripted", "reactions", "needed_response", "responded",
-                                "unanswered", "open_at_end", "answered_unneeded", "actions",
-                                "unmatched_actions", "rejected_callbacks", "throttled"), LEAF),
-               "unsent_by_reason": {EACH: LEAF}, "scored": _SCORED},
-    "replay": {**dict.fromkeys(("speed", "volume", "planned_peak_rate", "achieved_peak_rate",
-                                "workers"), LEAF),
-               "schedule_lag_ms": SUMMARY, "status_codes": {EACH: LEAF}, "stack_outbox": ANY,
-               "returns": ANY},
-    "latency": {"first_response_s": _GROUPED, "ingest_ms": SUMMARY, "ingest_service_ms": SUMMARY,
-                "escalation_s": SUMMARY, "sla_by_priority": {EACH: LEAF},
-                "ingest_over_time": {"bucket_s": LEAF}, "first_response_hist": ANY,
-                **dict.fromkeys(("sla_attainment", "sla_due", "sla_met", "sla_open"), LEAF)},
-    "escalation": {**dict.fromkeys(("accuracy", "route_accuracy", "tier_accuracy",
-                                    "priority_accuracy", "macro_f1", "scored", "correct",
-                                    "not_delivered", "route_not_expressed", "over_escalated",
-                                    "under_escalated", "misrouted", "critical_support",
-                                    "critical_recall", "critical_missed", "critical_unscored"),
-                                   LEAF),
-                   "per_route": {EACH: dict.fromkeys(("precision", "recall", "f1", "support",
-                                                      "predicted"), LEAF)}},
-    **dict.fromkeys(("storm", "staffing", "sentiment", "team", "debrief", "reactions",
-                     "training", "slo", "reproduce"), ANY),
-}
 _PERCENTILE = re.compile(r"^(?P<base>.+)\.p(?P<q>\d+)$")
+
+
+class MissingMetric(LookupError):
+    """A gate names a path results.json does not have."""
+
+
+def _strip_optional(annotation: Any) -> Any:
+    """``X | None`` -> ``X``."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return rest[0] if len(rest) == 1 else annotation
+    return annotation
+
+
+def _is_number(annotation: Any) -> bool:
+    return any(isinstance(m, NumberMark) for m in getattr(annotation, "__metadata__", ()))
+
+
+@cache
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's keys as results.json spells them, each with its annotation."""
+    out = {}
+    for name, field in model.model_fields.items():
+        annotation = field.rebuild_annotation()
+        out[field.alias or name] = annotation
+    return out
 
 
 def walk(path: str) -> str:
     """``known``, ``each`` (through a storm-dependent key) or ``unknown: <hint>``."""
-    node: Any = KNOWN
+    node: Any = Results
     through_each = False
     for part in path.split("."):
-        if node is ANY:
+        node = _strip_optional(node)
+        if node is Any:
             return "each" if through_each else "known"
-        if not isinstance(node, dict) or not node:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            keys = _fields(node)
+            if part not in keys:
+                close = difflib.get_close_matches(part, list(keys), n=1)
+                return f"unknown: {part!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            node = keys[part]
+        elif typing.get_origin(node) is dict:
+            node, through_each = typing.get_args(node)[1], True
+        elif _is_number(node):
             return "unknown: nothing below the number before it"
-        if part in node:
-            node = node[part]
-        elif EACH in node:
-            node, through_each = node[EACH], True
         else:
-            close = difflib.get_close_matches(part, list(node), n=1)
-            return f"unknown: {part!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
-    if isinstance(node, dict) and node:
+            return "unknown: not a number (text, a flag or a list)"
+    node = _strip_optional(node)
+    if node is Any or _is_number(node):
+        return "each" if through_each else "known"
+    if isinstance(node, type) and issubclass(node, BaseModel) or typing.get_origin(node) is dict:
         return "unknown: a section, not a number"
-    return "each" if through_each else "known"
+    return "unknown: not a number (text, a flag or a list)"
+
+
+@cache
+def _attribute(model: type[BaseModel]) -> dict[str, str]:
+    """results.json key -> attribute name (``schema`` is ``schema_``)."""
+    return {field.alias or name: name for name, field in model.model_fields.items()}
+
+
+def resolve(results: Results | dict[str, Any], path: str) -> Any:
+    """The value at a dotted path; MissingMetric when a key on the way is absent."""
+    node: Any = results
+    for part in path.split("."):
+        if isinstance(node, BaseModel):
+            name = _attribute(type(node)).get(part)
+            if name is None or name not in node.model_fields_set:
+                raise MissingMetric(path)
+            node = getattr(node, name)
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise MissingMetric(path)
+    return node
 
 
 def check_metric_path(gate: Any) -> None:
@@ -104,13 +131,13 @@ def samples_needed(metric: str) -> int:
     return -(-100 // (100 - int(match["q"])))
 
 
-def sample_count(results: dict[str, Any], metric: str) -> int | None:
+def sample_count(results: Results | dict[str, Any], metric: str) -> int | None:
     """The ``count`` beside a percentile metric, None when there is none."""
     match = _PERCENTILE.match(metric.strip())
     if match is None:
         return None
-    node: Any = results
-    for part in match["base"].split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    count = node.get("count") if isinstance(node, dict) else None
+    try:
+        count = resolve(results, f"{match['base']}.count")
+    except MissingMetric:
+        return None
     return int(count) if isinstance(count, int | float) else None

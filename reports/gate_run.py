@@ -11,22 +11,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from reports.gate_paths import check_metric_path, storm_dependent
-from reports.gates import (
-    Gate,
-    MissingMetric,
-    compare_baseline,
-    evaluate,
-    parse_gates,
-    parse_regression,
-)
+from reports.gate_paths import MissingMetric, check_metric_path, storm_dependent
+from reports.gates import Gate, compare_baseline, evaluate, parse_gates, parse_regression
+from reports.sections import Results
 from simulator.errors import InputError
 
-REQUIRED_KEYS = ("schema", "mode", "counts", "latency", "escalation")
 
-
-def load_results(path: Path) -> dict[str, Any]:
-    """Read a results.json; InputError when it is missing, not JSON or not results."""
+def load_results(path: Path) -> Results:
+    """Read a results.json into its typed sections; InputError when it is missing, not JSON,
+    or not a results.json of this schema (an old or foreign file: the first bad key)."""
     import orjson
 
     try:
@@ -37,12 +30,7 @@ def load_results(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: must be JSON (a results.json), got {err}") from err
     if not isinstance(data, dict):
         raise InputError(f"{path}: must be a JSON object, got {type(data).__name__}")
-    for key in REQUIRED_KEYS:
-        if key not in data:
-            raise InputError(
-                f"{path}: {key} must be present (a results.json from drill or simulate), got none"
-            )
-    return data
+    return Results.parse(data, str(path))
 
 
 def read_gates_file(path: Path) -> list[Gate]:
@@ -69,10 +57,10 @@ def partial_row(reason: Any) -> dict[str, Any]:
                     f"--allow-partial"}
 
 
-def recorded_gates(results: dict[str, Any], path: Path) -> list[Gate]:
+def recorded_gates(results: Results, path: Path) -> list[Gate]:
     """The SLO gates a drill recorded in results.json (re-evaluated, not trusted)."""
     gates = []
-    for i, row in enumerate(results.get("gates") or []):
+    for i, row in enumerate(results.gates or []):
         try:
             gates.append(
                 Gate(
@@ -90,7 +78,7 @@ def recorded_gates(results: dict[str, Any], path: Path) -> list[Gate]:
     return gates
 
 
-def _evaluate(gates: list[Gate], results: dict[str, Any], where: Path) -> list[dict[str, Any]]:
+def _evaluate(gates: list[Gate], results: Results, where: Path) -> list[dict[str, Any]]:
     rows = []
     for gate in gates:
         try:
@@ -123,14 +111,13 @@ def run_gate(
 
     A partial run (stopped early) fails a ``complete run`` gate unless ``allow_partial``.
     """
+    extra = read_gates_file(gates_path) if gates_path is not None else []  # as drill --gate
     results = load_results(results_path)
-    gates = recorded_gates(results, results_path)
-    if gates_path is not None:
-        gates += read_gates_file(gates_path)
+    gates = recorded_gates(results, results_path) + extra
     rows = _evaluate(gates, results, results_path)
-    replay = results.get("replay") or {}
-    if replay.get("partial") and not allow_partial:
-        rows.insert(0, partial_row(replay.get("stopped_reason")))
+    replay = results.replay
+    if replay is not None and replay.partial and not allow_partial:
+        rows.insert(0, partial_row(replay.stopped_reason))
     if baseline_path is not None:
         allowed = parse_regression(max_regression)
         rows += compare_baseline(results, load_results(baseline_path), allowed)

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reports.gate_paths import sample_count, samples_needed
+from reports.gate_paths import MissingMetric, resolve, sample_count, samples_needed
+from reports.sections import Results
 from simulator.errors import InputError
 
 OPS: dict[str, Callable[[float, float], bool]] = {
@@ -162,25 +163,15 @@ def slo_gates(slo: dict[str, Any], mode: str, defaulted: frozenset[str] = frozen
     return gates
 
 
-class MissingMetric(LookupError):
-    """A gate names a path results.json does not have."""
+Metrics = Results | dict[str, Any]  # a typed results.json, or one as plain JSON
 
 
-def _lookup(results: dict[str, Any], path: str) -> Any:
-    node: Any = results
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise MissingMetric(path)
-        node = node[part]
-    return node
-
-
-def metric_value(results: dict[str, Any], metric: str) -> float | None:
+def metric_value(results: Metrics, metric: str) -> float | None:
     """Value of a gate metric (None when the path holds null); MissingMetric when absent."""
     parts = [p.strip() for p in metric.split("/")]
     values = []
     for part in parts:
-        value = _lookup(results, part)
+        value = resolve(results, part)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -194,7 +185,7 @@ def metric_value(results: dict[str, Any], metric: str) -> float | None:
     return num / den
 
 
-def evaluate(gates: list[Gate], results: dict[str, Any]) -> list[dict[str, Any]]:
+def evaluate(gates: list[Gate], results: Metrics) -> list[dict[str, Any]]:
     """Rows ``{name, metric, op, threshold, value, passed, source}``; MissingMetric propagates."""
     rows = []
     for gate in gates:
@@ -224,7 +215,7 @@ def evaluate(gates: list[Gate], results: dict[str, Any]) -> list[dict[str, Any]]
 
 
 def compare_baseline(
-    results: dict[str, Any], baseline: dict[str, Any], max_regression: float
+    results: Metrics, baseline: Metrics, max_regression: float
 ) -> list[dict[str, Any]]:
     """One row per tracked metric present (numeric) in both files; failed rows regressed."""
     rows = []

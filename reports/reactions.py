@@ -11,11 +11,11 @@ storm per bin split into scripted posts that happened, prevented posts and react
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from reports.runfolder import RunData
+from reports.sections import Reactions
 from reports.stats import ratio
 
 __all__ = ["reaction_metrics", "reaction_rows"]
@@ -31,11 +31,11 @@ def reaction_rows(run: RunData) -> np.ndarray:
     return (rows >= scripted) & (rows < scripted + added)
 
 
-def reaction_metrics(run: RunData, bin_s: float, duration_s: float) -> dict[str, Any]:
+def reaction_metrics(run: RunData, bin_s: float, duration_s: float) -> Reactions:
     """The ``reactions`` section of results.json (``enabled`` False for an open-loop run)."""
     info = run.extra.get("reactions")
     if not info or not info.get("enabled"):
-        return {"enabled": False}
+        return Reactions(enabled=False)
     reaction = reaction_rows(run)
     reached = run.extra.get("reached")
     prevented_t = reached.prevented_t if reached is not None else np.zeros(0)
@@ -58,7 +58,7 @@ def reaction_metrics(run: RunData, bin_s: float, duration_s: float) -> dict[str,
     headline = (f"your answers prevented {n_prevented:,} posts "
                 f"({(share or 0.0) * 100:.1f}% of the scripted storm); silence and wrong "
                 f"answers added {silence + backlash:,}")
-    return {
+    return Reactions.model_validate({
         "enabled": True,
         "scripted": scripted,
         "reactions": added,
@@ -78,4 +78,4 @@ def reaction_metrics(run: RunData, bin_s: float, duration_s: float) -> dict[str,
                     "scripted": per_bin(t[~reaction]),
                     "prevented": per_bin(prevented_t),
                     "reactions": per_bin(t[reaction])},
-    }
+    })

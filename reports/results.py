@@ -10,7 +10,7 @@ import platform
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from reports.agents import agent_scorecard
 from reports.debrief import debrief
@@ -25,13 +25,30 @@ from reports.recommended_plan import recommended_plan
 from reports.roster import roster_of
 from reports.runfolder import RunData, load_run
 from reports.scope import scope_of
+from reports.sections import (
+    MODES,
+    SCHEMA,
+    Latency,
+    Mode,
+    Replay,
+    Reproduce,
+    Results,
+    Scenario,
+    Staffing,
+)
 from reports.sentiment import sentiment_metrics
 from reports.staffing import DEFAULT_INTERVAL_S, staffing_metrics
 from reports.storm import storm_metrics
 from simulator.errors import InputError
 
-SCHEMA = "crisis-drill/results/1"
-MODES = ("drill", "simulate")
+NO_REPLAY = Replay(  # simulate: nothing was replayed
+    speed=None,
+    volume=None,
+    planned_peak_rate=None,
+    achieved_peak_rate=None,
+    schedule_lag_ms=None,
+    partial=False,
+)
 
 
 def _versions() -> dict[str, str]:
@@ -60,7 +77,7 @@ def compute(
     command: list[str],
     interval_s: float = DEFAULT_INTERVAL_S,
 ) -> dict[str, Any]:
-    """results.json as a dict, from already-loaded run data."""
+    """results.json as a dict (the typed ``Results``, dumped), from already-loaded run data."""
     if mode not in MODES:
         raise InputError(f"mode: must be one of {', '.join(MODES)}, got {mode!r}")
     roster = roster_of(scenario)
@@ -78,55 +95,48 @@ def compute(
     )
     storm = storm_metrics(run, scenario, interval_s)
     agents = agent_scorecard(run, out, verdict)
-    results: dict[str, Any] = {
-        "schema": SCHEMA,
-        "mode": mode,
-        "scenario": {
-            "name": scenario.name,
-            "title": getattr(scenario, "title", "") or "",
-            "seed": getattr(scenario, "seed", None),
-            "duration_s": roster.duration_s,
-            "start": roster.start.isoformat() if roster.start else None,
-            "brand": getattr(getattr(scenario, "brand", None), "name", None),
-        },
-        "counts": count_metrics(run, out, scope),
-        "replay": replay_metrics(run)
-        if mode == "drill"
-        else {
-            "speed": None,
-            "volume": None,
-            "planned_peak_rate": None,
-            "achieved_peak_rate": None,
-            "schedule_lag_ms": None,
-            "partial": False,
-        },
-        "storm": storm,
-        "reactions": reaction_metrics(run, storm["bin_s"], roster.duration_s),
-        "latency": latency,
-        "escalation": escalation_metrics(run, out, verdict, scope),
-        "staffing": staffing_metrics(run, out, roster, interval_s, scenario=scenario),
-        "sentiment": sentiment_metrics(run, out, storm["bin_s"]),
-        "agents": agents,
-        "debrief": debrief(run, out, verdict, agents),
-        "team": run.team if mode == "simulate" else None,
-        "reproduce": {
-            "command": list(command),
-            "seed": getattr(scenario, "seed", None),
-            "versions": _versions(),
-            "argv0": Path(sys.argv[0]).name,
-        },
-    }
-    results["staffing"]["schedule"] = recommended_plan(results["staffing"], roster)
+    staffing = staffing_metrics(run, out, roster, interval_s, scenario=scenario)
+    staffing["schedule"] = recommended_plan(staffing, roster)
     slo = _slo_dict(scenario)
-    results["slo"] = slo
     slo_model = getattr(scenario, "slo", None)
     given = getattr(slo_model, "model_fields_set", None)
     defaulted = frozenset() if given is None else frozenset(slo) - frozenset(given)
-    results["slo_defaults"] = sorted(defaulted)
-    results["gates"] = evaluate(slo_gates(slo, mode, defaulted), results)
-    results["passed"] = all(g["passed"] for g in results["gates"])
-    results["findings"] = findings(results)
-    return results
+    results = Results(
+        schema=SCHEMA,
+        mode=cast(Mode, mode),
+        scenario=Scenario(
+            name=scenario.name,
+            title=getattr(scenario, "title", "") or "",
+            seed=getattr(scenario, "seed", None),
+            duration_s=roster.duration_s,
+            start=roster.start.isoformat() if roster.start else None,
+            brand=getattr(getattr(scenario, "brand", None), "name", None),
+        ),
+        counts=count_metrics(run, out, scope),
+        replay=replay_metrics(run) if mode == "drill" else NO_REPLAY,
+        storm=storm,
+        reactions=reaction_metrics(run, storm.bin_s, roster.duration_s),
+        latency=Latency.model_validate(latency),
+        escalation=escalation_metrics(run, out, verdict, scope),
+        staffing=Staffing.model_validate(staffing),
+        sentiment=sentiment_metrics(run, out, storm.bin_s),
+        agents=agents,
+        debrief=debrief(run, out, verdict, agents),
+        team=run.team if mode == "simulate" else None,
+        reproduce=Reproduce(
+            command=list(command),
+            seed=getattr(scenario, "seed", None),
+            versions=_versions(),
+            argv0=Path(sys.argv[0]).name,
+        ),
+        slo=slo,
+        slo_defaults=sorted(defaulted),
+    )
+    results.gates = evaluate(slo_gates(slo, mode, defaulted), results)
+    results.passed = all(g["passed"] for g in results.gates)
+    data = results.dump()
+    data["findings"] = findings(data)
+    return data
 
 
 def build_results(

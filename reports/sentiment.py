@@ -14,6 +14,7 @@ import numpy as np
 
 from reports.outcomes import Outcomes
 from reports.runfolder import RunData
+from reports.sections import Sentiment
 from reports.stats import ratio
 
 NEGATIVE = -0.05
@@ -28,7 +29,7 @@ def _side(values: np.ndarray) -> dict[str, Any]:
     }
 
 
-def sentiment_metrics(run: RunData, out: Outcomes, interval_s: float) -> dict[str, Any]:
+def sentiment_metrics(run: RunData, out: Outcomes, interval_s: float) -> Sentiment:
     """The ``sentiment`` section of results.json."""
     ev = run.events
     n_threads = len(ev.thread.names)
@@ -55,7 +56,7 @@ def sentiment_metrics(run: RunData, out: Outcomes, interval_s: float) -> dict[st
             "posts": counts.tolist(),
         }
     b, a = _side(ev.sentiment[before]), _side(ev.sentiment[after])
-    return {
+    return Sentiment.model_validate({
         "threads_answered": int(np.isfinite(first).sum()),
         "threads": n_threads,
         "before": b,
@@ -65,4 +66,4 @@ def sentiment_metrics(run: RunData, out: Outcomes, interval_s: float) -> dict[st
         if b["mean"] is None or a["mean"] is None
         else round(a["mean"] - b["mean"], 4),
         "over_time": series,
-    }
+    })

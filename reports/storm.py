@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from reports.runfolder import RunData
+from reports.sections import Storm
 from simulator.runfolder import Categorical
 
 TARGET_BINS = 120  # at most this many bins over the scenario
@@ -57,7 +58,7 @@ def _markers(scenario: Any) -> list[dict[str, Any]]:
     return sorted(out, key=lambda m: m["at_s"])
 
 
-def storm_metrics(run: RunData, scenario: Any, interval_s: float) -> dict[str, Any]:
+def storm_metrics(run: RunData, scenario: Any, interval_s: float) -> Storm:
     """The ``storm`` section: per-bin counts by intent, markers, mix and burstiness."""
     ev = run.events
     duration = float(getattr(scenario, "duration", 0.0) or (ev.t.max() if len(ev) else 60.0))
@@ -75,7 +76,7 @@ def storm_metrics(run: RunData, scenario: Any, interval_s: float) -> dict[str, A
     if gaps.size and (gaps.std() + gaps.mean()) > 0:
         burst = round(float((gaps.std() - gaps.mean()) / (gaps.std() + gaps.mean())), 4)
     totals = np.bincount(bins, minlength=n_bins)
-    return {
+    return Storm.model_validate({
         "bin_s": width,
         "per_bin_by_intent": dict(sorted(by_intent.items())),
         "peak_per_min": round(float(totals.max()) * 60.0 / width, 3) if len(ev) else 0.0,
@@ -85,4 +86,4 @@ def storm_metrics(run: RunData, scenario: Any, interval_s: float) -> dict[str, A
         "channels": _mix(ev.channel),
         "incidents": _mix(ev.incident),
         "burstiness": burst,
-    }
+    })

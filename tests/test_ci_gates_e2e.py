@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import orjson
 import pytest
 import yaml
 
@@ -70,6 +71,16 @@ def test_healthy_reference_stack_passes_every_gate(healthy: Path) -> None:
     assert verdicts and all(verdicts.values()), verdicts
     assert "0 failed" in (healthy / "junit.xml").read_text() or 'failures="0"' in (
         healthy / "junit.xml").read_text()
+
+
+def test_a_drill_results_json_round_trips_through_the_typed_sections(healthy: Path) -> None:
+    from reports.sections import Results
+
+    raw = json.loads((healthy / "results.json").read_text())
+    typed = Results.parse(raw, "results.json")
+    assert typed.replay is not None and typed.replay.speed is not None
+    sort = orjson.OPT_SORT_KEYS
+    assert orjson.dumps(typed.dump(), option=sort) == orjson.dumps(raw, option=sort)
 
 
 def test_legal_threats_routed_to_care_fail_the_escalation_gates(tmp_path: Path) -> None:

@@ -102,8 +102,8 @@ def test_gate_on_a_partial_run_fails_unless_allowed(interrupted: Path, tmp_path:
 
 
 def test_every_number_in_results_json_is_a_known_gate_path(interrupted: Path) -> None:
-    """reports/gate_paths.KNOWN keeps up with results.json (a drill's gates are checked
-    against it before any load)."""
+    """The typed sections (reports/sections.py) know every number of results.json (a drill's
+    gates are checked against them before any load)."""
     from reports.gate_paths import walk
 
     def numbers(node: Any, path: str) -> list[str]:

@@ -106,24 +106,16 @@ def storm_chart(storm: dict[str, Any]) -> str:
         step="post",
         linewidth=0,
     )
-    top = max((sum(col) for col in zip(*per_min, strict=True)), default=1.0) or 1.0
+    labels = []
     for marker in storm.get("markers") or []:
         at = marker["at_s"] / 60.0
         style = "-" if marker["kind"] == "incident" else "--"
         ax.axvline(at, color=INK, linestyle=style, linewidth=0.9)
-        label = marker["id"] if marker["kind"] == "incident" else f"{marker['topic']} wave"
-        ax.text(
-            at,
-            top * 1.02,
-            f" {label}",
-            fontsize=8,
-            color=INK,
-            va="bottom",
-            rotation=0,
-            clip_on=False,
-        )
+        labels.append((at, marker["id"] if marker["kind"] == "incident"
+                       else f"{marker['topic']} wave"))
     ax.set_ylabel("posts per minute")
     _minutes_axis(ax)
+    place_labels(fig, ax, sorted(labels), fontsize=8)  # after the axis limits are final
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     return _svg(fig)
 
@@ -320,3 +312,31 @@ def sentiment_chart(over_time: dict[str, Any]) -> str:
     ax.set_ylabel("mean sentiment")
     ax.set_xlabel("scenario time (minutes)")
     return _svg(fig)
+
+
+LABEL_ROW_STEP = 0.09  # axes fraction between label rows
+LABEL_GAP_PX = 4.0
+
+
+def place_labels(fig: Any, ax: Any, labels: list[tuple[float, str]],
+                 fontsize: float = 7) -> list[Any]:
+    """Draw ``(x, text)`` labels above ``ax``, each on the first row where it overlaps no other
+    label (measured with the renderer); returns their boxes."""
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    placed: list[Any] = []
+    for x, text in labels:
+        row = 0
+        while True:
+            artist = ax.text(x, 1.02 + row * LABEL_ROW_STEP, " " + text, fontsize=fontsize,
+                             color=INK, va="bottom", ha="left",
+                             transform=ax.get_xaxis_transform(), clip_on=False)
+            box = artist.get_window_extent(renderer=renderer)
+            box = Bbox.from_extents(box.x0, box.y0, box.x1 + LABEL_GAP_PX, box.y1)
+            if not any(box.overlaps(other) for other in placed):
+                placed.append(box)
+                break
+            artist.remove()
+            row += 1
+    return placed

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.charts import INK, PALETTE, WIDE, _plt, _svg
+from reports.charts import INK, PALETTE, WIDE, _plt, _svg, place_labels
 
-__all__ = ["debrief_chart", "hold_spans", "place_labels"]
+__all__ = ["debrief_chart", "hold_spans"]
 
 MARK_STYLE = {"inject": "--", "end": "-"}
-ROW_STEP = 0.09  # axes fraction between label rows
-LABEL_GAP_PX = 4.0
 HOLD_COLOUR = "#f2d7a6"
 
 
@@ -42,28 +40,6 @@ def _labels(marks: list[dict[str, Any]]) -> list[tuple[float, str]]:
         elif mark["kind"] == "end":
             out.append((float(mark["t"]), "end"))
     return sorted(out)
-
-
-def place_labels(fig: Any, ax: Any, labels: list[tuple[float, str]]) -> list[Any]:
-    """Draw ``(x, text)`` labels above ``ax`` on non-overlapping rows; returns their boxes."""
-    from matplotlib.transforms import Bbox
-
-    renderer = fig.canvas.get_renderer()
-    placed: list[Any] = []
-    for x, text in labels:
-        row = 0
-        while True:
-            artist = ax.text(x, 1.02 + row * ROW_STEP, " " + text, fontsize=7, color=INK,
-                             va="bottom", ha="left", transform=ax.get_xaxis_transform(),
-                             clip_on=False)
-            box = artist.get_window_extent(renderer=renderer)
-            box = Bbox.from_extents(box.x0, box.y0, box.x1 + LABEL_GAP_PX, box.y1)
-            if not any(box.overlaps(other) for other in placed):
-                placed.append(box)
-                break
-            artist.remove()
-            row += 1
-    return placed
 
 
 def debrief_chart(debrief: dict[str, Any] | None) -> str:

@@ -14,7 +14,8 @@ import yaml
 
 from load.live import request_debrief
 from load.live_plan import load_plan, plan_yaml
-from reports.debrief_chart import hold_spans, place_labels
+from reports.charts import place_labels
+from reports.debrief_chart import hold_spans
 from reports.results import build_results
 from simulator.errors import InputError
 from tests.test_report_fixtures import make_event, tiny_scenario, write_run

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from simulator.errors import DrillError, InputError
 
 if TYPE_CHECKING:
-    from simulator.scenario import Scenario
+    from simulator.scenario.models import Scenario
 
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
@@ -35,8 +35,8 @@ class _Parser(argparse.ArgumentParser):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a scenario and print its expected volume, peak and mix."""
-    from simulator.scenario import load_scenario
-    from simulator.summary import format_summary, summarize
+    from simulator.scenario.models import load_scenario
+    from simulator.scenario.summary import format_summary, summarize
 
     scenario = load_scenario(args.scenario)
     print(format_summary(scenario, summarize(scenario)))
@@ -45,10 +45,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Run the crowd model and write the event stream."""
-    from simulator.crowd import generate
+    from simulator.crowd.model import generate
     from simulator.progress import StderrProgress
     from simulator.runfolder import write_jsonl
-    from simulator.scenario import load_scenario
+    from simulator.scenario.models import load_scenario
 
     volume = float(args.volume)
     if not volume > 0:
@@ -71,8 +71,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     import reports
     from simulator.progress import StderrProgress
-    from simulator.scenario import load_scenario
-    from simulator.simulate import plan, simulate, write_run
+    from simulator.scenario.models import load_scenario
+    from simulator.team.simulation import plan, simulate, write_run
 
     scenario = load_scenario(args.scenario)
     progress = StderrProgress("simulating")
@@ -95,10 +95,10 @@ def cmd_staff(args: argparse.Namespace) -> int:
     """Print the staffing plan per tier and interval."""
     import orjson
 
-    from simulator.scenario import load_scenario
-    from simulator.simulate import plan
-    from simulator.staffprint import plan_json, plan_table, write_csv
-    from simulator.units import DURATION_EXPECTED, parse_duration
+    from simulator.scenario.models import load_scenario
+    from simulator.scenario.units import DURATION_EXPECTED, parse_duration
+    from simulator.staffing.requirement_print import plan_json, plan_table, write_csv
+    from simulator.team.simulation import plan
 
     try:
         interval = parse_duration(args.interval)
@@ -130,8 +130,8 @@ def _staff_schedule(args: argparse.Namespace, scenario: Scenario, interval: floa
     """``staff --schedule``: the shift plan, verified by simulation."""
     import orjson
 
-    from simulator.shiftprint import schedule_json, schedule_table, shifts_yaml
-    from simulator.shiftschedule import parse_options, schedule
+    from simulator.staffing.shift_print import schedule_json, schedule_table, shifts_yaml
+    from simulator.staffing.shift_schedule import parse_options, schedule
 
     if args.csv is not None:
         raise InputError("staff: --csv writes the interval table, not a --schedule plan "
@@ -187,7 +187,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
 
 def cmd_probe(args: argparse.Namespace) -> int:
     """Send one event to a stack and print how everything that came back was mapped."""
-    from simulator.units import parse_duration
+    from simulator.scenario.units import parse_duration
 
     try:
         wait_s = parse_duration(args.wait)

@@ -1,7 +1,8 @@
 """Erlang C on c*N effective servers against the simulated requirement, on Poisson input.
 
 For three loads and three team shapes (one thread per agent; three threads without and with
-the default 18% slowdown), prints Erlang C's agents (``simulator.staffing.erlang_agents``:
+the default 18% slowdown), prints Erlang C's agents
+(``simulator.staffing.requirement.erlang_agents``:
 servers at the handle time stretched to N threads, divided by N) and the simulated search's
 mean, min and max over the 15 intervals after the first (30 replications of 4 hours,
 AHT 3 min, 80% within 1 min). Run: ``.venv/bin/python bench/erlang_gap.py`` (about a minute).
@@ -13,10 +14,10 @@ import math
 
 import numpy as np
 
-from simulator.distributions import DistSpec
-from simulator.queuesim import Arrivals
-from simulator.roster import ServiceLevel, Shift, Tier
-from simulator.staffing import erlang_agents, simulated_required
+from simulator.scenario.distributions import DistSpec
+from simulator.staffing.requirement import erlang_agents, simulated_required
+from simulator.team.queuesim import Arrivals
+from simulator.team.roster import ServiceLevel, Shift, Tier
 
 AHT, WITHIN, TARGET, INTERVAL, HOURS, REPS = 180.0, 60.0, 0.8, 900.0, 4, 30
 

@@ -22,10 +22,10 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simulator.crowd import generate  # noqa: E402
+from simulator.crowd.model import generate  # noqa: E402
 from simulator.runfolder import read_jsonl, write_jsonl  # noqa: E402
-from simulator.scenario import Scenario, parse_scenario  # noqa: E402
-from simulator.summary import summarize  # noqa: E402
+from simulator.scenario.models import Scenario, parse_scenario  # noqa: E402
+from simulator.scenario.summary import summarize  # noqa: E402
 
 SMOKE = Path(__file__).resolve().parent.parent / "scenarios" / "ci-smoke.yaml"
 

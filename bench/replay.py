@@ -213,12 +213,12 @@ def replay_rate(url: str, n: int, rate: float, workers: int = 0,
 def reactions_overhead(url: str, tmp: Path, n: int, users: int, rounds: int) -> None:
     """Part 5: the replay overdriven with and without the reaction engine, alternating."""
     from load.reacting import DrillReactions
-    from simulator.crowd import generate
-    from simulator.events import event_id
-    from simulator.reactions import ReactionEngine
+    from simulator.crowd.model import generate
+    from simulator.crowd.reactions import ReactionEngine
     from simulator.runfolder import read_event_dicts as read_events
     from simulator.runfolder import write_jsonl
-    from simulator.scenario import load_scenario
+    from simulator.runfolder.event_table import event_id
+    from simulator.scenario.models import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / "payment-outage.yaml")
     table = generate(scenario, volume=n / 3200)

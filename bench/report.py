@@ -30,9 +30,28 @@ sys.path.insert(0, str(ROOT))
 from reports.report import render_report  # noqa: E402
 from reports.results import build_results  # noqa: E402
 from simulator.runfolder import arrow as arrowload  # noqa: E402
-from tests.test_report_fixtures import EXPECTED, tiny_scenario  # noqa: E402
+from simulator.scenario.models import load_scenario  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "report-1m"
+TINY_SCENARIO = ROOT / "bench" / "tiny-storm.yaml"
+# The tiny scenario's policy per intent, as events.jsonl labels carry it.
+EXPECTED = {
+    "complaint": {
+        "route": "care",
+        "tier": 1,
+        "priority": "p3",
+        "respond": True,
+        "respond_within_s": 3600,
+    },
+    "legal_threat": {
+        "route": "legal",
+        "tier": 3,
+        "priority": "p1",
+        "respond": True,
+        "respond_within_s": 1800,
+    },
+    "noise": {"route": "none", "respond": False},
+}
 INTENTS = ("complaint", "noise", "legal_threat")
 CHANNELS = ("twitter", "facebook", "email", "chat")
 TEXTS = (
@@ -189,7 +208,7 @@ def main() -> None:
     print(
         f"synthesised {n:,} events ({size:,.0f} MB of JSONL) in {time.perf_counter() - start:.1f} s"
     )
-    scenario = tiny_scenario()
+    scenario = load_scenario(TINY_SCENARIO)
     floor = read_only(run)
     start = time.perf_counter()
     events, ids = arrowload.read_events(run / "events.jsonl")

@@ -3,7 +3,7 @@
 A 24-hour requirement at 15-minute intervals for three tiers (Erlang C's agents for a
 daily arrival curve with a two-hour storm on top: 80% started within 15 minutes), shifts of
 4h, 6h and 8h starting every 30 minutes. Both solvers get exactly the same problem: the
-same candidate shifts and coverage matrix (``simulator.shiftplan.candidate_shifts`` /
+same candidate shifts and coverage matrix (``simulator.staffing.shift_plan.candidate_shifts`` /
 ``covers``), the same costs (paid hours per shift) and no cap on agents on duty (pyworkforce
 needs one: set far above the peak). Ours: HiGHS through ``highspy`` (one thread). Theirs:
 OR-Tools CP-SAT inside ``pyworkforce.scheduling.MinRequiredResources`` (two search workers,
@@ -21,8 +21,8 @@ import time
 
 import numpy as np
 
-from simulator.erlang import erlang_c_required
-from simulator.shiftplan import candidate_shifts, covers, interval_bounds, solve_shifts
+from simulator.staffing.erlang import erlang_c_required
+from simulator.staffing.shift_plan import candidate_shifts, covers, interval_bounds, solve_shifts
 
 H = 3600.0
 INTERVAL_S = 900.0

@@ -6,10 +6,10 @@ Target: crowd + team + staffing plan in at most 20 s. Times, each as CPU seconds
 
 - ``crowd``: the storm generator alone in streaming mode (one SimPy event per post, a no-op
   ``on_post``), the way ``simulate`` drives it;
-- ``team``: the care-team model alone, fed the coupled run's posts by ``simulator.team.feed``,
+- ``team``: the care-team model alone, fed the coupled run's posts by ``simulator.team.model.feed``,
   with a fifth of first replies answered back five minutes later (conversation turns);
-- ``crowd+team``: the coupled run (``simulator.simulate.simulate``), what the target counts;
-- ``staffing plan``: ``simulator.simulate.plan`` on that run (one replication).
+- ``crowd+team``: the coupled run (``simulator.team.simulation.simulate``), what the target counts;
+- ``staffing plan``: ``simulator.team.simulation.plan`` on that run (one replication).
 
 Each SimPy part is also given as a ratio to a bare SimPy loop scheduling the same number of
 events, measured in this run. Then M/M/100 (rate 95, mean service 1, 200,000 arrivals): the
@@ -28,15 +28,15 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simulator.crowd import Crowd
-from simulator.distributions import DistSpec
-from simulator.erlang import erlang_c_metrics
-from simulator.events import EventTable
-from simulator.roster import Shift, Team, Tier
-from simulator.scenario import Scenario, parse_scenario
-from simulator.simulate import plan, simulate
-from simulator.team import TeamModel, feed
-from simulator.vocab import CHANNELS, PRIVATE_CHANNELS
+from simulator.crowd.model import Crowd
+from simulator.runfolder.event_table import EventTable
+from simulator.scenario.distributions import DistSpec
+from simulator.scenario.models import Scenario, parse_scenario
+from simulator.scenario.vocab import CHANNELS, PRIVATE_CHANNELS
+from simulator.staffing.erlang import erlang_c_metrics
+from simulator.team.model import TeamModel, feed
+from simulator.team.roster import Shift, Team, Tier
+from simulator.team.simulation import plan, simulate
 
 TARGET_S = 20.0
 CONCURRENCY = 3

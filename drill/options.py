@@ -17,7 +17,7 @@ from pathlib import Path
 
 from load.options import DEFAULT_DRAIN_S, ReplayOptions
 from simulator.errors import InputError
-from simulator.units import parse_duration
+from simulator.scenario.units import parse_duration
 
 __all__ = ["SECRET_ENV", "DrillOptions", "drill_options", "read_secret"]
 

@@ -58,7 +58,7 @@ def _generate(scenario: Any, seed: int | None, volume: float, path: Path,
     The generator's progress callback (about 100 calls a run) yields to gevent so a
     SIGINT/SIGTERM handler can run, and aborts the generation when ``stop`` is set.
     """
-    from simulator.crowd import generate
+    from simulator.crowd.model import generate
     from simulator.runfolder import write_jsonl
 
     def check(*_: Any) -> None:
@@ -91,7 +91,7 @@ def _stop_signal(run_dir: Path) -> str | None:
 
 def run_drill(options: DrillOptions) -> DrillRun:
     """Run one drill and write its run folder."""
-    from simulator.scenario import load_scenario
+    from simulator.scenario.models import load_scenario
 
     scenario = load_scenario(options.scenario)
     speed = options.speed or scenario.drill.speed

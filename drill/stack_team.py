@@ -1,6 +1,6 @@
 """The embedded reference stack's team, written from the scenario's validated team.
 
-The scenario's ``team`` is parsed once (``simulator.roster``, pydantic); the reference stack
+The scenario's ``team`` is parsed once (``simulator.team.roster``, pydantic); the reference stack
 imports nothing of the harness and reads its own team-file format (``carestack.config.
 load_team``: ``team: {tiers: [...]}``, durations in seconds). ``write_stack_team`` writes that
 format from the validated tiers, keeping each tier's routes, shifts, handle-time distribution,
@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from simulator.distributions import DistSpec
 from simulator.errors import InputError
-from simulator.roster import Team, Tier
+from simulator.scenario.distributions import DistSpec
+from simulator.team.roster import Team, Tier
 
 __all__ = ["stack_tier", "write_stack_team"]
 

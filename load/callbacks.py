@@ -117,7 +117,7 @@ class PollSpec(CaseMap):
                     data[name] = fields.pop(name)
             data["fields"] = fields
         if isinstance(data, dict) and isinstance(data.get("every"), str):
-            from simulator.units import parse_duration
+            from simulator.scenario.units import parse_duration
 
             try:
                 data = {**data, "every": parse_duration(data["every"])}

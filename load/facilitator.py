@@ -21,7 +21,7 @@ from gevent.pywsgi import WSGIServer
 
 from load.live_inject import PRESETS, injection_from_json, with_count
 from simulator.errors import InputError
-from simulator.vocab import CHANNELS, EMOTIONS, INTENTS
+from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS
 
 __all__ = ["start_server"]
 

@@ -4,7 +4,8 @@
 emotion, channel chosen) or a preset incident (``PRESETS``: "a journalist asks for
 comment", "an influencer with 2M followers joins", ...). ``build_events`` turns it into
 event dicts of DESIGN.md section 5: labels from the scenario's policy
-(``simulator.policy.CompiledPolicy``), text from ``simulator.content.render_texts`` when
+(``simulator.scenario.policy.CompiledPolicy``), text from
+``simulator.crowd.content.render_texts`` when
 none was typed, sentiment drawn around the emotion's centre like the generator's. Ids are
 ``ev-live-NNNN`` so they never collide with generated ones.
 """
@@ -16,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from simulator.content import render_texts, scenario_vocabulary
+from simulator.crowd.content import render_texts, scenario_vocabulary
+from simulator.crowd.storm_table import SENTIMENT_CENTRE, SENTIMENT_SD
 from simulator.errors import InputError
-from simulator.policy import CompiledPolicy
-from simulator.table import SENTIMENT_CENTRE, SENTIMENT_SD
-from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIVATE_CHANNELS, SEGMENTS
+from simulator.scenario.policy import CompiledPolicy
+from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIVATE_CHANNELS, SEGMENTS
 
 __all__ = ["PRESETS", "Injection", "build_events", "injection_from_json"]
 

@@ -32,8 +32,8 @@ import yaml
 
 from load.live_inject import PRESETS, Injection, injection_from_json, with_count
 from simulator.errors import InputError
-from simulator.units import parse_duration
-from simulator.vocab import INTENTS
+from simulator.scenario.units import parse_duration
+from simulator.scenario.vocab import INTENTS
 
 __all__ = ["ExercisePlan", "PlannedInject", "load_plan", "plan_yaml"]
 

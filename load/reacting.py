@@ -2,7 +2,7 @@
 
 ``DrillReactions`` runs in the drill's gevent loop. It follows ``actions.jsonl`` as the
 platform endpoint appends it (every action is flushed on arrival; read every ``POLL_S``),
-hands each action with its scenario time ``at`` to ``simulator.reactions.ReactionEngine``
+hands each action with its scenario time ``at`` to ``simulator.crowd.reactions.ReactionEngine``
 and applies the answer: prevented posts are cancelled in the sender (never sent, status -3)
 and new posts are rendered with the target profile and scheduled on the drill clock at
 ``t / speed``, sent by the same open-model sender (latency from their intended time). With
@@ -28,7 +28,7 @@ from load.hooks import Recording, ReplayHooks
 from load.profile import CompiledProfile, RenderedRequest
 from load.recorder import STATUS_PREVENTED, SendLog, build_histograms
 from load.schedule import Plan
-from simulator.reactions import Change, ReactionEngine
+from simulator.crowd.reactions import Change, ReactionEngine
 from simulator.runfolder import (
     ActionTail,
     annotate_events,

@@ -2,7 +2,7 @@
 
 ``recommended_plan(staffing, roster)`` takes the ``staffing`` section already computed
 (``reports.staffing.staffing_metrics``) and, per tier, solves the shift-plan integer
-program (``simulator.shiftplan.solve_shifts``, HiGHS) on the same requirement the
+program (``simulator.staffing.shift_plan.solve_shifts``, HiGHS) on the same requirement the
 shortfalls count against (the simulation's where the tier has one, Erlang C otherwise),
 with the default shift lengths (4h, 6h, 8h where they fit the scenario, else half of it and
 all of it) starting every 30 minutes. It reports per tier and in total the agent-hours the
@@ -17,8 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from reports.roster import Roster
-from simulator.shiftplan import DEFAULT_STEP_S, default_lengths, solve_shifts
-from simulator.staffing import clock
+from simulator.staffing.requirement import clock
+from simulator.staffing.shift_plan import DEFAULT_STEP_S, default_lengths, solve_shifts
 
 __all__ = ["recommended_plan"]
 

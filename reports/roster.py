@@ -67,7 +67,7 @@ def scenario_duration(scenario: Any) -> float:
         value = getattr(scenario, name, None)
         if isinstance(value, int | float):
             return float(value)
-    from simulator.units import parse_duration
+    from simulator.scenario.units import parse_duration
 
     return parse_duration(scenario.duration)
 

@@ -7,7 +7,7 @@ in it, agents required by Erlang C (and Erlang A with the team's patience) for t
 team's service level at the tier's planned handle time, agents rostered at the
 interval's midpoint, and the agents required by simulation: in simulate the team model's
 own figure from team.json, in a drill a simulated search over the drill's own arrivals
-(``drill_required``, on the kernel and search of ``simulator.staffing``). Shortfall
+(``drill_required``, on the kernel and search of ``simulator.staffing.requirement``). Shortfall
 windows and agent-hours count against the simulation's requirement where a tier has one
 (as ``simulate``/``staff`` do), against Erlang C otherwise; ``required_basis`` says which.
 """
@@ -26,10 +26,10 @@ from reports.roster import Roster, TierPlan
 from reports.runfolder import RunData
 from reports.staffing_digital import erlang_vs_sim, first_response_levels, team_tier
 from reports.stats import ratio
-from simulator.queuesim import MAX_PRIORITY, Arrivals, Classes
-from simulator.staffing import clock, shortfall_windows, simulated_required
-from simulator.team import NOISE_HANDLE_S, NOISE_PRIORITY
-from simulator.vocab import PRIVATE_CHANNELS
+from simulator.scenario.vocab import PRIVATE_CHANNELS
+from simulator.staffing.requirement import clock, shortfall_windows, simulated_required
+from simulator.team.model import NOISE_HANDLE_S, NOISE_PRIORITY
+from simulator.team.queuesim import MAX_PRIORITY, Arrivals, Classes
 
 DEFAULT_INTERVAL_S = 900.0
 GAP_ACTIONS = ("reply", "message", "close")  # an agent finishing a case
@@ -44,7 +44,7 @@ Sampler = Callable[[np.random.Generator, int], np.ndarray]
 def _required(
     rate: float, tier: TierPlan, roster: Roster, erlang_a: bool, cache: dict[Any, int | None]
 ) -> int | None:
-    from simulator import erlang
+    from simulator.staffing import erlang
 
     # effective servers for concurrency: ceil(S / N), S at the handle time stretched to N
     # threads held; with per-class levels the larger of the two classes' needs

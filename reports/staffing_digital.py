@@ -16,8 +16,8 @@ from reports.outcomes import Outcomes
 from reports.roster import Roster
 from reports.runfolder import RunData
 from reports.stats import ratio
-from simulator.staffing import clock
-from simulator.vocab import PRIVATE_CHANNELS
+from simulator.scenario.vocab import PRIVATE_CHANNELS
+from simulator.staffing.requirement import clock
 
 __all__ = ["erlang_vs_sim", "first_response_levels", "team_tier"]
 

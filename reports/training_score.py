@@ -29,7 +29,7 @@ from reports.outcomes import Outcomes
 from reports.runfolder import RunData
 from reports.stats import ratio
 from simulator.runfolder import NO_ROUTE
-from simulator.vocab import PRIVATE_CHANNELS
+from simulator.scenario.vocab import PRIVATE_CHANNELS
 
 __all__ = ["DEFAULT_PRIVATE", "PrivateRule", "TrainingDecisions", "decisions", "trainee_card",
            "triage_card"]

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import TextIO
 
-from simulator.units import format_duration
+from simulator.scenario.units import format_duration
 
 __all__ = ["StderrProgress"]
 

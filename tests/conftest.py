@@ -277,8 +277,8 @@ def tiny_scenario_data() -> dict[str, _CsAny]:
 
 @pytest.fixture
 def tiny_scenario(tiny_scenario_data: dict[str, _CsAny]):  # type: ignore[no-untyped-def]
-    """The tiny scenario, validated (a ``simulator.scenario.Scenario``)."""
-    from simulator.scenario import parse_scenario
+    """The tiny scenario, validated (a ``simulator.scenario.models.Scenario``)."""
+    from simulator.scenario.models import parse_scenario
 
     return parse_scenario(tiny_scenario_data, "tiny.yaml")
 

@@ -7,9 +7,9 @@ import re
 import numpy as np
 import pytest
 
-from simulator.crowd import generate
-from simulator.events import EventTable
-from simulator.scenario import Scenario, parse_scenario
+from simulator.crowd.model import generate
+from simulator.runfolder.event_table import EventTable
+from simulator.scenario.models import Scenario, parse_scenario
 
 LEET = re.compile(r"pwn3d|hax0r|w@r3z|[a-z]*[0-9@][a-z]+[0-9][a-z0-9]*", re.IGNORECASE)
 

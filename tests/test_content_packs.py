@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from run_drill import main
-from simulator.content import render_rows, render_texts
-from simulator.content_packs import (
+from simulator.crowd.content import render_rows, render_texts
+from simulator.crowd.content_packs import (
     INDUSTRIES,
     PACK_DIR,
     load_pack,
@@ -20,11 +20,11 @@ from simulator.content_packs import (
     read_pack,
     vocabulary,
 )
-from simulator.content_templates import SLOTS
-from simulator.crowd import generate
+from simulator.crowd.content_templates import SLOTS
+from simulator.crowd.model import generate
 from simulator.errors import InputError
-from simulator.scenario import Scenario, parse_scenario
-from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIVATE_CHANNELS
+from simulator.scenario.models import Scenario, parse_scenario
+from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIVATE_CHANNELS
 
 REPEATS = 6  # rows per (intent, emotion, channel, incident or baseline)
 REPEATED_REF = re.compile(r"\b([0-9A-F]{6})\b.*\b\1\b", re.S)

@@ -15,14 +15,14 @@ import pytest
 import simpy
 from scipy import stats
 
-from simulator.cascade import CascadeModel, grow
-from simulator.crowd import Crowd, generate
-from simulator.distributions import DistSpec
-from simulator.events import EventTable
+from simulator.crowd.cascade import CascadeModel, grow
+from simulator.crowd.model import Crowd, generate
 from simulator.runfolder import read_jsonl, write_jsonl
-from simulator.scenario import Scenario, parse_scenario
-from simulator.summary import summarize
-from simulator.vocab import EMOTION_ESCALATION, EMOTIONS, INTENTS, KINDS
+from simulator.runfolder.event_table import EventTable
+from simulator.scenario.distributions import DistSpec
+from simulator.scenario.models import Scenario, parse_scenario
+from simulator.scenario.summary import summarize
+from simulator.scenario.vocab import EMOTION_ESCALATION, EMOTIONS, INTENTS, KINDS
 
 Z = 4.5  # standard errors allowed; with fixed seeds a failure means a real bias
 N_ROOTS = 20_000
@@ -197,7 +197,7 @@ def test_baseline_count_and_intent_mix(tiny_scenario_data: dict[str, Any]) -> No
     # channels follow the channel mix too
     chans = sc.channels
     obs_ch = np.bincount(table.channel, minlength=10)
-    from simulator.vocab import CHANNELS
+    from simulator.scenario.vocab import CHANNELS
 
     ch_names = list(chans)
     assert (

@@ -21,7 +21,7 @@ from drill.options import SECRET_ENV, drill_options
 from drill.stack_team import write_stack_team
 from load.hooks import Recording, ReplayHooks
 from simulator.errors import InputError
-from simulator.scenario import load_scenario
+from simulator.scenario.models import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "scenarios" / "ci-smoke.yaml"

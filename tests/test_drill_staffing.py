@@ -18,8 +18,8 @@ from reports.outcomes import compute_outcomes
 from reports.roster import roster_of
 from reports.runfolder import load_run
 from reports.staffing import SIM_POST_BUDGET, staffing_metrics
-from simulator import erlang
-from simulator.scenario import Scenario
+from simulator.scenario.models import Scenario
+from simulator.staffing import erlang
 from tests.test_report_fixtures import make_event, tiny_scenario, write_run
 
 AHT, WITHIN, TARGET = 180.0, 20.0, 0.8

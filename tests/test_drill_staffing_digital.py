@@ -12,8 +12,8 @@ from reports.outcomes import compute_outcomes
 from reports.roster import roster_of
 from reports.runfolder import load_run
 from reports.staffing import staffing_metrics
-from simulator import erlang
-from simulator.scenario import Scenario
+from simulator.scenario.models import Scenario
+from simulator.staffing import erlang
 from tests.test_drill_staffing import _poisson
 from tests.test_report_fixtures import make_event, tiny_scenario, write_run
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.linalg import expm
 
-from simulator.erlang import (
+from simulator.staffing.erlang import (
     erlang_a_metrics,
     erlang_a_required,
     erlang_b,

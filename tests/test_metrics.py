@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from reports import build_results, write_outputs
-from simulator import erlang
 from simulator.errors import InputError
+from simulator.staffing import erlang
 from tests.test_report_fixtures import make_event, tiny_scenario, two_second_stack, write_run
 
 AT = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simulator.policy import PolicyRule, apply_policy
-from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, SEGMENTS
+from simulator.scenario.policy import PolicyRule, apply_policy
+from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, SEGMENTS
 
 
 def _rules(raw: list[dict[str, Any]]) -> list[PolicyRule]:

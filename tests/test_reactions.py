@@ -1,4 +1,4 @@
-"""The reaction engine (simulator.reactions): damping, journeys, backlash, determinism.
+"""The reaction engine (simulator.crowd.reactions): damping, journeys, backlash, determinism.
 
 Statistical checks compare with closed forms (the expected kept count from the events' parent
 links; the Borel mean 1/(1-n) of an amplified cascade) with tolerances from the sample size.
@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import yaml
 
-from simulator.crowd import generate
+from simulator.crowd.model import generate
+from simulator.crowd.reactions import ReactionEngine
 from simulator.errors import InputError
-from simulator.events import EventTable, event_id
-from simulator.reactions import ReactionEngine
-from simulator.scenario import Scenario, parse_scenario
-from simulator.vocab import EMOTION_ESCALATION, EMOTIONS
+from simulator.runfolder.event_table import EventTable, event_id
+from simulator.scenario.models import Scenario, parse_scenario
+from simulator.scenario.vocab import EMOTION_ESCALATION, EMOTIONS
 
 SMOKE = Path(__file__).resolve().parent.parent / "scenarios" / "ci-smoke.yaml"
 

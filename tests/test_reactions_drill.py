@@ -24,9 +24,9 @@ import numpy as np
 import orjson
 import pytest
 
-from simulator.reactions import ReactionEngine
+from simulator.crowd.reactions import ReactionEngine
 from simulator.runfolder import read_jsonl
-from simulator.scenario import load_scenario
+from simulator.scenario.models import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "scenarios" / "ci-smoke.yaml"

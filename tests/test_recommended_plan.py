@@ -12,7 +12,7 @@ import pytest
 from reports import build_results
 from reports.report import render_html
 from run_drill import main
-from simulator.scenario import load_scenario
+from simulator.scenario.models import load_scenario
 from tests.test_drill_staffing import _drill, _poisson, _scenario
 
 H = 3600.0

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from simulator.scenario import Scenario, parse_scenario
+from simulator.scenario.models import Scenario, parse_scenario
 
 TINY_SCENARIO: dict[str, Any] = {
     "name": "tiny-storm",

@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from simulator.errors import InputError
-from simulator.scenario import Scenario, load_scenario, parse_scenario
+from simulator.scenario.models import Scenario, load_scenario, parse_scenario
 
 Mutator = Callable[[dict[str, Any]], None]
 
@@ -127,7 +127,7 @@ def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
 def test_file_at_the_size_limit_is_parsed(
     tmp_path: Path, tiny_scenario_data: dict[str, Any]
 ) -> None:
-    from simulator.validation import MAX_INPUT_BYTES
+    from simulator.scenario.validation import MAX_INPUT_BYTES
 
     path = tmp_path / "padded.yaml"
     text = yaml.safe_dump(tiny_scenario_data)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.errors import InputError
-from simulator.scenario import load_scenario
+from simulator.scenario.models import load_scenario
 
 SMOKE = yaml.safe_load((Path(__file__).parent.parent / "scenarios" / "ci-smoke.yaml").read_text())
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from run_drill import main
-from simulator.content_packs import INDUSTRIES, marker_pattern
-from simulator.crowd import generate
-from simulator.scenario import load_scenario
-from simulator.summary import summarize
+from simulator.crowd.content_packs import INDUSTRIES, marker_pattern
+from simulator.crowd.model import generate
+from simulator.scenario.models import load_scenario
+from simulator.scenario.summary import summarize
 
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
 CRISES = {

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from simulator.shiftplan import (
+from simulator.staffing.shift_plan import (
     InfeasiblePlan,
     ShiftSpec,
     candidate_shifts,

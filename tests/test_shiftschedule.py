@@ -12,11 +12,11 @@ import yaml
 from carestack.config import load_team
 from drill.stack_team import write_stack_team
 from run_drill import main
-from simulator.planverify import interval_service, sla_classes
-from simulator.scenario import load_scenario
-from simulator.shiftprint import shifts_yaml
-from simulator.shiftschedule import Schedule, ScheduleOptions, schedule
-from simulator.simulate import simulate
+from simulator.scenario.models import load_scenario
+from simulator.staffing.plan_verify import interval_service, sla_classes
+from simulator.staffing.shift_print import shifts_yaml
+from simulator.staffing.shift_schedule import Schedule, ScheduleOptions, schedule
+from simulator.team.simulation import simulate
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 OUTAGE = SCENARIOS / "payment-outage.yaml"  # 2 h, a roster far below the storm's need

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from run_drill import main
-from simulator.scenario import load_scenario
-from simulator.simulate import simulate
+from simulator.scenario.models import load_scenario
+from simulator.team.simulation import simulate
 
 SMOKE = Path(__file__).resolve().parent.parent / "scenarios" / "ci-smoke.yaml"
 SHORT_ROSTER = (3, 1, 1)  # agents per tier: far below what the smoke storm needs

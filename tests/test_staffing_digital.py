@@ -9,13 +9,19 @@ import numpy as np
 import pytest
 import simpy
 
-from simulator.distributions import DistSpec
-from simulator.erlang import erlang_c_required
-from simulator.queuesim import Arrivals, Classes, QueueState, run_interval, run_interval_by_class
-from simulator.roster import PrivateLevel, ServiceClasses, ServiceLevel, Shift, Team, Tier
-from simulator.staffing import simulated_required, staffing_plan
-from simulator.staffprint import plan_json, plan_table
-from simulator.team import TeamModel, feed
+from simulator.scenario.distributions import DistSpec
+from simulator.staffing.erlang import erlang_c_required
+from simulator.staffing.requirement import simulated_required, staffing_plan
+from simulator.staffing.requirement_print import plan_json, plan_table
+from simulator.team.model import TeamModel, feed
+from simulator.team.queuesim import (
+    Arrivals,
+    Classes,
+    QueueState,
+    run_interval,
+    run_interval_by_class,
+)
+from simulator.team.roster import PrivateLevel, ServiceClasses, ServiceLevel, Shift, Team, Tier
 
 INTERVAL, AHT, WITHIN, TARGET = 900.0, 180.0, 20.0, 0.8
 RATE = 100 / 1800  # 10 Erlangs: Erlang C needs 14 servers
@@ -120,8 +126,8 @@ def test_plan_reports_concurrency_classes_and_erlang_gap() -> None:
 def test_simulate_writes_digital_figures_to_team_json() -> None:
     import yaml
 
-    from simulator.scenario import parse_scenario
-    from simulator.simulate import plan, simulate, team_json
+    from simulator.scenario.models import parse_scenario
+    from simulator.team.simulation import plan, simulate, team_json
 
     smoke = Path(__file__).parent.parent / "scenarios" / "ci-smoke.yaml"
     data = yaml.safe_load(smoke.read_text(encoding="utf-8"))

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import simpy
 
-from simulator.distributions import DistSpec
-from simulator.erlang import erlang_c_metrics
-from simulator.roster import PrivateLevel, ServiceClasses, ServiceLevel, Shift, Team, Tier
-from simulator.team import TeamModel, TeamRun, feed
-from simulator.teamstats import class_levels, conversation_figures, tier_figures
+from simulator.scenario.distributions import DistSpec
+from simulator.staffing.erlang import erlang_c_metrics
+from simulator.team.model import TeamModel, TeamRun, feed
+from simulator.team.roster import PrivateLevel, ServiceClasses, ServiceLevel, Shift, Team, Tier
+from simulator.team.statistics import class_levels, conversation_figures, tier_figures
 
 CONST10 = DistSpec(dist="constant", value=10.0)
 

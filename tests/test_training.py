@@ -25,7 +25,7 @@ from load.live_clock import StormClock
 from load.live_inject import PRESETS, build_events, injection_from_json
 from load.live_plan import load_plan
 from simulator.errors import InputError
-from simulator.scenario import load_scenario
+from simulator.scenario.models import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"

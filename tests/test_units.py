@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.units import format_duration, parse_duration, parse_rate
+from simulator.scenario.units import format_duration, parse_duration, parse_rate
 
 
 @pytest.mark.parametrize(

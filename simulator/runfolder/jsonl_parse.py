@@ -15,7 +15,7 @@ import numpy as np
 import orjson
 
 from simulator.errors import InputError
-from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
+from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
 
 __all__ = ["codes", "numbers", "parse_columns", "pool_codes", "refs"]
 
@@ -47,7 +47,8 @@ def pool_codes(values: list[Any]) -> tuple[np.ndarray, tuple[str, ...]]:
 def parse_columns(lines: list[bytes], first: int, source: str, before: int) -> dict[str, Any]:
     """Columns of ``lines`` (line ``first`` onwards; ``before`` events came earlier).
 
-    Blank lines are skipped; every key of ``simulator.events.EventTable`` is present, with
+    Blank lines are skipped; every key of ``simulator.runfolder.event_table.EventTable`` is
+    present, with
     ``handle``, ``name`` and ``text`` as lists and ``incident_names`` / ``route_names`` per row.
     """
     return _columns(_parse_lines(lines, first, source), source, before)

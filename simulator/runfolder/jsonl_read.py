@@ -25,9 +25,9 @@ import numpy as np
 import orjson
 
 from simulator.errors import InputError
-from simulator.events import EventTable, gc_paused
+from simulator.runfolder.event_table import EventTable, gc_paused
 from simulator.runfolder.jsonl_parse import codes, numbers, parse_columns, pool_codes, refs
-from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
+from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
 
 __all__ = ["READ_BLOCK", "READ_CHUNK", "read_jsonl"]
 

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from simulator.events import EventTable, gc_paused
+from simulator.runfolder.event_table import EventTable, gc_paused
 from simulator.runfolder.rowbytes import Choice, Int, Ref, json_inner, render_rows
-from simulator.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
+from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
 
 __all__ = ["WRITE_CHUNK", "write_jsonl"]
 

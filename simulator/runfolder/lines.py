@@ -18,8 +18,8 @@ import numpy as np
 import orjson
 
 from simulator.errors import InputError
-from simulator.events import gc_paused
 from simulator.runfolder.columns import NO_ROUTE, Actions, Events, factorize
+from simulator.runfolder.event_table import gc_paused
 
 __all__ = ["read_actions", "read_event_dicts", "read_events"]
 

@@ -18,7 +18,7 @@ import orjson
 from simulator.runfolder.write import write_json
 
 if TYPE_CHECKING:
-    from simulator.reactions import ReactionEngine
+    from simulator.crowd.reactions import ReactionEngine
 
 __all__ = ["annotate_events", "write_reactions_json"]
 

@@ -1,6 +1,6 @@
 """Minimal Django settings for a django-helpdesk server under test (SQLite, API only).
 
-The test fixture in tests/test_helpdesk_drill.py sets ``HELPDESK_DB`` (the SQLite file) and
+The test fixture in tests/drill/test_helpdesk_drill.py sets ``HELPDESK_DB`` (the SQLite file) and
 the webhook URL environment variables django-helpdesk reads
 (``HELPDESK_NEW_TICKET_WEBHOOK_URLS``, ``HELPDESK_FOLLOWUP_WEBHOOK_URLS``), runs the
 migrations and serves it on a free loopback port.

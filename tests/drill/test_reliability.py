@@ -1,0 +1,327 @@
+"""Faults during a drill, against real servers on loopback (issue 9, DESIGN.md section 11).
+
+Every drill runs as the real command line in its own process (Locust monkey-patches on
+import). In every case the run must end cleanly, write results.json and report.html (marked
+partial when it stopped early), balance its accounting (generated = accepted + failed +
+unsent), keep every action that arrived in actions.jsonl, and leave no child process behind
+(each drill is started with a marker in its environment that its children inherit; the test
+looks for that marker in /proc afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.drill.drill_process import ROOT, Drill, check_run, lines
+
+PROFILE = ROOT / "targets" / "reference.yaml"
+
+# A loopback target with known misbehaviour: per request, in order of the request count n,
+# every `reset_every`-th connection is reset (RST, no answer), every `fail_every`-th gets a
+# 500, the rest a 202 after `latency` seconds. Binds the given port (0 = any) and prints it.
+FAULTY = textwrap.dedent('''
+    import socket, struct, sys, threading, time, json
+    from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
+    port, latency, fail_every, reset_every, log = int(sys.argv[1]), float(sys.argv[2]), \\
+        int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+    lock = threading.Lock()
+    count = [0]
+    out = open(log, "a")
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        def log_message(self, *a): pass
+        def do_GET(self):
+            self._answer(200)
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with lock:
+                count[0] += 1
+                n = count[0]
+                out.write(json.loads(body)["id"] + "\\n"); out.flush()
+            if reset_every and n % reset_every == 0:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                           struct.pack("ii", 1, 0))
+                self.connection.close()
+                self.close_connection = True
+                return
+            time.sleep(latency)
+            self._answer(500 if fail_every and n % fail_every == 0 else 202)
+        def _answer(self, code):
+            self.wfile.write(b"HTTP/1.1 %d X\\r\\nContent-Length: 2\\r\\n\\r\\n{}" % code)
+    ThreadingHTTPServer.daemon_threads = True
+    ThreadingHTTPServer.allow_reuse_address = True
+    ThreadingHTTPServer.request_queue_size = 1024
+    server = ThreadingHTTPServer(("127.0.0.1", port), H)
+    print(server.server_address[1], flush=True)
+    server.serve_forever()
+''')
+
+
+class FaultyTarget:
+    """The FAULTY server in its own process; ``restart()`` brings it back on the same port."""
+
+    def __init__(self, tmp: Path, latency: float = 0.002, fail_every: int = 0,
+                 reset_every: int = 0) -> None:
+        self.args = [str(latency), str(fail_every), str(reset_every)]
+        self.log = tmp / "received.txt"
+        self.port = 0
+        self.proc = self._start()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _start(self) -> subprocess.Popen[str]:
+        proc = subprocess.Popen([sys.executable, "-c", FAULTY, str(self.port), *self.args,
+                                 str(self.log)], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None
+        self.port = int(proc.stdout.readline())
+        return proc
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self) -> None:
+        self.kill()
+        self.proc = self._start()
+
+    def received(self) -> list[str]:
+        return self.log.read_text().split() if self.log.exists() else []
+
+
+@pytest.fixture
+def faulty(tmp_path: Path) -> Iterator:
+    made: list[FaultyTarget] = []
+
+    def make(**kw: float) -> FaultyTarget:
+        target = FaultyTarget(tmp_path, **kw)  # type: ignore[arg-type]
+        made.append(target)
+        return target
+
+    yield make
+    for target in made:
+        target.kill()
+
+
+def test_target_down_at_start_exits_3_with_one_line(tmp_path: Path) -> None:
+    from load.launcher import free_port
+
+    drill = Drill(tmp_path / "run", "--target", str(PROFILE), "--base-url",
+                  f"http://127.0.0.1:{free_port()}")
+    rc, out, err = drill.finish(timeout=60)
+    assert rc == 3, err
+    assert "Traceback" not in err
+    errors = [x for x in err.splitlines() if x.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: target http://127.0.0.1:")
+    assert err.strip().splitlines()[-1] == errors[0]
+    assert not (tmp_path / "run" / "replay.json").exists()
+    assert drill.children() == []  # the platform endpoint it had started is gone
+
+
+def test_target_dies_mid_run_and_comes_back(tmp_path: Path, faulty) -> None:
+    target = faulty()
+    drill = Drill(tmp_path / "run", "--target", str(PROFILE), "--base-url", target.url,
+                  "--speed", "30", "--grace", "0s")
+    drill.wait_for("sent ")
+    target.kill()
+    time.sleep(1.5)
+    before = len(target.received())
+    target.restart()
+    rc, _, err = drill.finish()
+    assert rc == 0, err
+    replay = check_run(drill, partial=False)
+    c = replay["counts"]
+    errors = sum(v for k, v in replay["status_codes"].items() if k.startswith("error:"))
+    assert errors > 0 and c["failed"] >= errors
+    assert c["accepted"] > before  # it took posts again once back
+    accepted = replay["per_second"]["accepted"]
+    failed = replay["per_second"]["failed"]
+    first_fail = next(i for i, n in enumerate(failed) if n)
+    assert any(accepted[first_fail + 1:])  # accepted again after the outage began
+    assert c["unsent"] == 0
+
+
+def test_slow_failing_and_resetting_target_is_counted(tmp_path: Path, faulty) -> None:
+    target = faulty(latency=0.25, fail_every=5, reset_every=7)
+    drill = Drill(tmp_path / "run", "--target", str(PROFILE), "--base-url", target.url,
+                  "--speed", "60", "--grace", "0s")
+    rc, _, err = drill.finish()
+    assert rc == 0, err
+    replay = check_run(drill, partial=False)
+    codes = replay["status_codes"]
+    c = replay["counts"]
+    assert codes.get("500", 0) > 0 and codes.get("202", 0) == c["accepted"] > 0
+    resets = sum(v for k, v in codes.items() if k.startswith("error:"))
+    assert resets > 0
+    assert c["failed"] == codes["500"] + resets and c["unsent"] == 0
+    results = orjson.loads((tmp_path / "run" / "results.json").read_bytes())
+    assert results["latency"]["ingest_ms"]["p50"] >= 250  # the slowness is measured
+
+
+def test_platform_endpoint_flooded_with_bad_callbacks(tmp_path: Path) -> None:
+    import urllib.error
+    import urllib.request
+
+    from load.launcher import free_port
+    from load.platform import MAX_BODY_BYTES, SIGNATURE_HEADER, platform_signature
+
+    secret = "flood-" + uuid.uuid4().hex
+    port = free_port()
+    drill = Drill(tmp_path / "run", "--speed", "60", "--grace", "3m", "--platform-port",
+                  str(port), env={"DRILL_PLATFORM_SECRET": secret})
+    drill.wait_for("sent ")
+    url = f"http://127.0.0.1:{port}/platform/actions"
+    good = orjson.dumps({"event_id": "not-in-the-storm", "action": "reply", "text": "hi"})
+    kinds = {
+        "unauthorized": (good, {}),                                   # unsigned
+        "malformed": (b"\x00\xffnot json{", None),                     # signed garbage
+        "oversized": (b"x" * (MAX_BODY_BYTES + 10), {}),               # too large
+        "invalid": (orjson.dumps({"action": "launch"}), None),         # signed, wrong shape
+    }
+    sent_ok = 0
+    answers: dict[str, list[int]] = {k: [] for k in kinds}
+
+    def post(body: bytes, headers: dict[str, str]) -> int:
+        req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status
+        except urllib.error.HTTPError as err:
+            return err.code
+        except OSError:
+            return -1  # the server may close an oversized upload early: counted anyway
+
+    def flood() -> None:
+        nonlocal sent_ok
+        for _ in range(25):
+            for kind, (body, headers) in kinds.items():
+                if headers is None:
+                    headers = {SIGNATURE_HEADER: platform_signature(secret.encode(), body)}
+                answers[kind].append(post(body, headers))
+            signed = {SIGNATURE_HEADER: platform_signature(secret.encode(), good)}
+            if post(good, signed) == 202:
+                sent_ok += 1
+
+    threads = [threading.Thread(target=flood) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    rc, out, err = drill.finish()
+    assert rc == 0, err
+    replay = check_run(drill, partial=False)
+    assert set(answers["unauthorized"]) == {401}
+    assert set(answers["malformed"]) == {400} and set(answers["invalid"]) == {422}
+    assert set(answers["oversized"]) <= {413, -1}
+    rejected = replay["platform"]["rejected_by_reason"]
+    assert rejected["unauthorized"] == rejected["malformed"] == rejected["invalid"] == 100
+    assert rejected["oversized"] == 100
+    assert replay["counts"]["rejected_callbacks"] == 400
+    assert sent_ok == 100 and replay["counts"]["unmatched_actions"] >= 100
+    actions = lines(tmp_path / "run" / "actions.jsonl")
+    assert sum(a.get("event_id") == "not-in-the-storm" for a in actions) == 100
+    ids = {e["id"] for e in lines(tmp_path / "run" / "events.jsonl")}
+    assert any(a.get("event_id") in ids for a in actions)  # the signed stack still got through
+    c = replay["counts"]
+    assert c["accepted"] + c["prevented"] == c["generated"]  # the storm reacted, all went out
+    assert secret not in out + err
+
+
+def _child_pids(drill_pid: int, module: bytes) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == drill_pid and module in cmd:
+            pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def test_a_worker_killed_mid_run(tmp_path: Path, faulty) -> None:
+    target = faulty()
+    drill = Drill(tmp_path / "run", "--target", str(PROFILE), "--base-url", target.url,
+                  "--speed", "40", "--grace", "0s", "--workers", "2")
+    drill.wait_for("sent ")
+    workers = _child_pids(drill.proc.pid, b"load.distributed")
+    assert len(workers) == 2
+    os.kill(workers[0], signal.SIGKILL)
+    rc, _, err = drill.finish()
+    assert rc == 0, err
+    replay = check_run(drill, partial=True, reason="worker-lost")
+    c = replay["counts"]
+    assert c["unsent"] > 0 and c["accepted"] > 0
+    assert replay["workers"] == 2
+    assert "worker lost" in err
+
+
+def test_platform_endpoint_killed_mid_run(tmp_path: Path) -> None:
+    drill = Drill(tmp_path / "run", "--speed", "60", "--grace", "0s")
+    drill.wait_for("sent ")
+    time.sleep(0.5)  # let the stack post some actions first
+    (endpoint,) = _child_pids(drill.proc.pid, b"load.platform")
+    os.kill(endpoint, signal.SIGKILL)
+    rc, _, err = drill.finish()
+    assert rc == 0, err
+    assert "warning: the platform endpoint did not answer" in err
+    replay = check_run(drill, partial=False)  # the actions that arrived are all counted
+    assert replay["platform"]["actions"] > 0
+    c = replay["counts"]
+    assert c["accepted"] + c["prevented"] == c["generated"]  # the storm went on
+
+
+# (signal, where): a terminal Ctrl-C (SIGINT to the whole process group) or a SIGTERM to the
+# drill alone, at the line on stderr that marks that point of the run.
+SIGNAL_POINTS = [
+    ("SIGTERM", "generating", ("--volume", "40", "--speed", "120", "--grace", "0s")),
+    ("SIGINT", "sent ", ("--speed", "20", "--grace", "0s")),
+    ("SIGTERM", "sent ", ("--speed", "20", "--grace", "0s")),
+    ("SIGTERM", "waiting ", ("--speed", "120", "--grace", "20m")),
+    ("SIGINT", "writing results", ("--speed", "120", "--grace", "0s")),
+]
+
+
+@pytest.mark.parametrize(("name", "point", "args"), SIGNAL_POINTS,
+                         ids=[f"{n}-{p.strip()}" for n, p, _ in SIGNAL_POINTS])
+def test_signals_end_the_run_cleanly(tmp_path: Path, name: str, point: str,
+                                     args: tuple[str, ...]) -> None:
+    sig = getattr(signal, name)
+    drill = Drill(tmp_path / "run", *args)
+    drill.wait_for(point)
+    if sig == signal.SIGINT:
+        drill.signal_group(sig)
+    else:
+        drill.proc.send_signal(sig)
+    rc, out, err = drill.finish()
+    stopped_early = point != "writing results"
+    # Issue 19: a run cut short exits 128 + the signal (130 / 143), its reason names the
+    # signal; a signal while the complete results are being written cuts nothing short.
+    assert rc == ((128 + sig) if stopped_early else 0), err
+    assert "Traceback" not in err
+    assert f"report: {tmp_path / 'run' / 'report.html'}" in out
+    reason = "interrupted" if sig == signal.SIGINT else "terminated"
+    replay = check_run(drill, partial=stopped_early, reason=reason if stopped_early else None)
+    assert replay["stop_signal"] == (name if stopped_early else None)
+    c = replay["counts"]
+    if point == "generating":
+        assert "stopped during generation" in err and c["sent"] == 0
+    elif point == "sent ":
+        assert c["unsent"] > 0
+    else:
+        assert c["unsent"] == 0

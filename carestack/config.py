@@ -5,10 +5,11 @@ the default's; ``tiers`` is replaced whole). ``load_team(path)`` reads a team fi
 [...]}`` in the same tier format (``--team``; a drill writes one from the scenario's validated team,
 and a scenario file's own ``team`` section reads as one). Every mistake raises ``ConfigError`` with
 one line ``<file>: <field.path> must be <expected>, got <found>``; ``python -m carestack`` prints it
-and exits 2. Durations are seconds or strings like ``90s``, ``4m``, ``1h10m``, ``500ms`` (a drill
-writes plain seconds); handle times are scenario seconds (the agents' clock runs at ``--speed``),
-drawn from ``handle_time: {dist, mean, sd}`` with ``dist`` lognormal (the default: mean and sd),
-exponential (mean) or constant (mean).
+and exits 2. Durations are seconds or strings like ``90s``, ``4m``, ``4 min``, ``1h10m``, ``2d``,
+``500ms`` (the scenario's grammar, largest unit first; a drill writes plain seconds); handle times
+are scenario seconds (the agents' clock runs at ``--speed``), drawn from ``handle_time: {dist,
+mean, sd}`` with ``dist`` lognormal (the default: mean and sd), exponential (mean) or constant
+(mean).
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ ROUTES = ("care", "sales", "pr", "legal", "security")
 # chat message while multitasking; the harness's team model uses the same default.
 DEFAULT_SLOWDOWN = 0.18
 MAX_CONCURRENCY = 20
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+# The scenario's duration grammar (simulator/scenario/units.py; this package imports nothing of
+# the harness): components largest unit first, ``min`` another name for ``m``.
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|min|d|h|m|s)")
+_UNIT_S = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+_UNIT_ORDER = tuple(_UNIT_S)
 HANDLE_DISTS = ("lognormal", "exponential", "constant")
 
 
@@ -109,7 +113,7 @@ class Config:
 
 
 def parse_duration(value: Any, where: str) -> float:
-    """Seconds from a number or a string like ``4m``, ``1h10m``, ``500ms``."""
+    """Seconds from a number or a string like ``4m``, ``4 min``, ``1h10m``, ``2d``, ``500ms``."""
     if isinstance(value, bool):
         raise ConfigError(f"{where} must be a duration like 4m or 90s, got {value!r}")
     if isinstance(value, int | float):
@@ -118,9 +122,11 @@ def parse_duration(value: Any, where: str) -> float:
         return float(value)
     if isinstance(value, str):
         text = value.strip().replace(" ", "")
-        parts = _DURATION.findall(text)
-        if parts and "".join(n + u for n, u in parts) == text:
-            return sum(float(n) * _UNIT_S[u] for n, u in parts)
+        matches = list(_DURATION.finditer(text))
+        units = ["m" if m[2] == "min" else m[2] for m in matches]
+        ranks = [_UNIT_ORDER.index(u) for u in units]
+        if matches and "".join(m[0] for m in matches) == text and ranks == sorted(set(ranks)):
+            return sum(float(m[1]) * _UNIT_S[u] for m, u in zip(matches, units, strict=True))
     raise ConfigError(f"{where} must be a duration like 4m or 90s, got {value!r}")
 
 

@@ -24,6 +24,7 @@ from carestack.ingest import (
     zendesk_events,
 )
 from carestack.store import Store
+from simulator.scenario.units import parse_duration as scenario_duration
 
 
 def test_default_config_loads() -> None:
@@ -48,8 +49,8 @@ def test_config_overrides_and_file(tmp_path: Path) -> None:
                  "agents": -1}]}, r"tiers\[0\]\.agents must be an integer >= 0, got -1"),
     ({"tiers": [{"name": "x", "tier": 1, "routes": ["bogus"], "handle_time": {"mean": 1}}]},
      r"tiers\[0\]\.routes\[0\] must be one of"),
-    ({"tiers": [{"name": "x", "tier": 1, "routes": ["care"], "handle_time": {"mean": "4 min"}}]},
-     r"tiers\[0\]\.handle_time\.mean must be a duration"),
+    ({"tiers": [{"name": "x", "tier": 1, "routes": ["care"], "handle_time": {"mean": "4 weeks"}}]},
+     r"tiers\[0\]\.handle_time\.mean must be a duration like 4m or 90s, got '4 weeks'$"),
     ({"tiers": [{"name": "x", "tier": 1, "routes": ["care"], "handle_time": {"mean": 60},
                  "escalates": 2}]}, r"tiers\[0\]\.escalates must be a number between 0"),
     ({"misroute": {"legal": "nowhere"}}, r"misroute\.legal must map a route to a route"),
@@ -77,6 +78,31 @@ def test_parse_duration() -> None:
     assert parse_duration(12, "x") == 12.0
     with pytest.raises(ConfigError, match="x must be a duration"):
         parse_duration("soon", "x")
+
+
+@pytest.mark.parametrize("text", ["4 min", "4min", "2d", "1.5h", "1d2h30m", "1h10m", "90s",
+                                  "500ms", " 20 m "])
+def test_parse_duration_accepts_the_scenario_units(text: str) -> None:
+    """The stack reads a team file in the scenario's duration grammar, to the same seconds."""
+    assert parse_duration(text, "x") == scenario_duration(text)
+
+
+@pytest.mark.parametrize("text", ["4 weeks", "4w", "10m1h", "1h1h", "5", "m", ""])
+def test_parse_duration_rejects_what_the_scenario_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        scenario_duration(text)
+    with pytest.raises(ConfigError, match=r"^x must be a duration like 4m or 90s, got .*$"):
+        parse_duration(text, "x")
+
+
+def test_load_team_reads_min_and_d(tmp_path: Path) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text("team:\n  tiers:\n    - {name: t1, tier: 1, routes: [care], agents: 1,\n"
+                    "       handle_time: {mean: 4 min, sd: 1 min},\n"
+                    "       shifts: [{from: 0, to: 1d, agents: 1}]}\n")
+    (tier,) = load_team(path)
+    assert (tier.handle_mean_s, tier.handle_sd_s) == (240.0, 60.0)
+    assert tier.shifts == ((0.0, 86400.0, 1),)
 
 
 def test_canonical_event_drops_labels_and_fills_defaults() -> None:

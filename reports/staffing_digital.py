@@ -17,7 +17,7 @@ from reports.roster import Roster
 from reports.runfolder import RunData
 from reports.stats import ratio
 from simulator.scenario.vocab import PRIVATE_CHANNELS
-from simulator.staffing.requirement import clock
+from simulator.staffing.requirement import gap_summary
 
 __all__ = ["erlang_vs_sim", "first_response_levels", "team_tier"]
 
@@ -44,21 +44,9 @@ def erlang_vs_sim(
     fewer agents by simulation, the mean gap (sim - Erlang C), the largest with its clock.
     None without a simulated requirement.
     """
-    pairs = [(i, s - c) for i, (c, s) in enumerate(zip(req_c, req_sim, strict=True))
-             if c is not None and s is not None and arrivals[i] > 0]
-    if not pairs:
-        return None
-    gaps = [g for _, g in pairs]
-    worst_i, worst = max(pairs, key=lambda p: abs(p[1]))
-    return {
-        "intervals": len(gaps),
-        "agree": sum(g == 0 for g in gaps),
-        "sim_above": sum(g > 0 for g in gaps),
-        "sim_below": sum(g < 0 for g in gaps),
-        "mean_gap": round(sum(gaps) / len(gaps), 3),
-        "max_gap": worst,
-        "max_gap_at": clock(float(starts[worst_i]), roster.start),
-    }
+    busy = [(float(starts[i]), s - c) for i, (c, s) in enumerate(zip(req_c, req_sim, strict=True))
+            if c is not None and s is not None and arrivals[i] > 0]
+    return gap_summary([t for t, _ in busy], [g for _, g in busy], roster.start)
 
 
 def first_response_levels(run: RunData, out: Outcomes, roster: Roster) -> dict[str, Any]:

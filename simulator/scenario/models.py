@@ -8,7 +8,6 @@ Unknown keys are errors. See docs/scenarios.md for the field reference.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
@@ -34,7 +33,7 @@ from simulator.scenario.distributions import DistSpec
 from simulator.scenario.policy import Action, Condition, PolicyRule
 from simulator.scenario.reactions_spec import Reactions
 from simulator.scenario.units import parse_rate
-from simulator.scenario.validation import format_validation_error, read_yaml_mapping
+from simulator.scenario.validation import format_validation_error, mix_validator, read_yaml_mapping
 from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS
 from simulator.team.roster import Duration, ServiceLevel, Share, Shift, Team, Tier, check_shifts
 
@@ -66,25 +65,7 @@ __all__ = [
 ]
 
 Rate = Annotated[float, BeforeValidator(parse_rate)]
-MIX_TOLERANCE = 0.01
 _SLUG = r"^[a-z0-9][a-z0-9_.-]*$"
-
-
-def _mix(known: tuple[str, ...], what: str) -> Callable[[dict[str, float]], dict[str, float]]:
-    """Validator for ``{name: share}`` mixes: known names, shares >= 0, summing to 1."""
-
-    def check(value: dict[str, float]) -> dict[str, float]:
-        for name, share in value.items():
-            if name not in known:
-                raise ValueError(f"@{name}: must be {what} ({', '.join(known)}), got {name!r}")
-            if share < 0:
-                raise ValueError(f"@{name}: must be >= 0, got {share:g}")
-        total = sum(value.values())
-        if not value or abs(total - 1.0) > MIX_TOLERANCE:
-            raise ValueError(f"must sum to 1 (within {MIX_TOLERANCE:g}), got {total:g}")
-        return {k: v / total for k, v in value.items()}
-
-    return check
 
 
 class _Model(BaseModel):
@@ -130,9 +111,9 @@ class Baseline(_Model):
     intents: dict[str, float]
     emotions: dict[str, float] | None = None
 
-    _intents = field_validator("intents")(_mix(INTENTS, "a known intent"))
+    _intents = field_validator("intents")(mix_validator(INTENTS, "a known intent"))
     _emotions = field_validator("emotions")(
-        lambda v: None if v is None else _mix(EMOTIONS, "a known emotion")(v)
+        lambda v: None if v is None else mix_validator(EMOTIONS, "a known emotion")(v)
     )
 
     @field_validator("profile")
@@ -173,7 +154,7 @@ class Cascade(_Model):
             )
         return value
 
-    _kinds = field_validator("kinds")(_mix(KINDS, "a kind"))
+    _kinds = field_validator("kinds")(mix_validator(KINDS, "a kind"))
 
     @field_validator("branching")
     @classmethod
@@ -191,7 +172,7 @@ class Wave(_Model):
     intents: dict[str, float] | None = None
 
     _intents = field_validator("intents")(
-        lambda v: None if v is None else _mix(INTENTS, "a known intent")(v)
+        lambda v: None if v is None else mix_validator(INTENTS, "a known intent")(v)
     )
 
 
@@ -207,12 +188,12 @@ class Incident(_Model):
     hashtags: tuple[str, ...] = ()
     waves: tuple[Wave, ...] = ()
 
-    _intents = field_validator("intents")(_mix(INTENTS, "a known intent"))
+    _intents = field_validator("intents")(mix_validator(INTENTS, "a known intent"))
     _emotions = field_validator("emotions")(
-        lambda v: None if v is None else _mix(EMOTIONS, "a known emotion")(v)
+        lambda v: None if v is None else mix_validator(EMOTIONS, "a known emotion")(v)
     )
     _channels = field_validator("channels")(
-        lambda v: None if v is None else _mix(CHANNELS, "a known channel")(v)
+        lambda v: None if v is None else mix_validator(CHANNELS, "a known channel")(v)
     )
 
 
@@ -270,7 +251,7 @@ class Scenario(_Model):
     reactions: Reactions | None = None
     content: ContentSection | None = None
 
-    _channels = field_validator("channels")(_mix(CHANNELS, "a known channel"))
+    _channels = field_validator("channels")(mix_validator(CHANNELS, "a known channel"))
 
     @field_validator("start")
     @classmethod

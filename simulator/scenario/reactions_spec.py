@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simulator.scenario.distributions import DistSpec
+from simulator.scenario.validation import mix_validator
 from simulator.team.roster import Share
 
 __all__ = ["ANSWER_BACK_KINDS", "AnswerEffect", "Reactions", "WrongHandling"]
@@ -21,7 +22,6 @@ ANSWER_BACK_KINDS: dict[str, str] = {
     "thanks": "praise",
     "still_broken": "complaint",
 }
-MIX_TOLERANCE = 0.01
 
 
 class _Model(BaseModel):
@@ -35,20 +35,7 @@ class AnswerEffect(_Model):
     answer_back: Share  # probability that the customer posts back in the thread
     mix: dict[str, float] = {"question": 0.4, "thanks": 0.4, "still_broken": 0.2}
 
-    @field_validator("mix")
-    @classmethod
-    def _mix(cls, value: dict[str, float]) -> dict[str, float]:
-        for name, share in value.items():
-            if name not in ANSWER_BACK_KINDS:
-                raise ValueError(
-                    f"@{name}: must be one of {', '.join(ANSWER_BACK_KINDS)}, got {name!r}"
-                )
-            if share < 0:
-                raise ValueError(f"@{name}: must be >= 0, got {share:g}")
-        total = sum(value.values())
-        if not value or abs(total - 1.0) > MIX_TOLERANCE:
-            raise ValueError(f"must sum to 1 (within {MIX_TOLERANCE:g}), got {total:g}")
-        return {k: v / total for k, v in value.items()}
+    _mix = field_validator("mix")(mix_validator(ANSWER_BACK_KINDS, "an answer-back kind"))
 
 
 class WrongHandling(_Model):

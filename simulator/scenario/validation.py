@@ -9,7 +9,7 @@ cross-field checks, e.g. ``@team.tiers[1].shifts[0].from: must ...``).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,15 @@ from pydantic import ValidationError
 
 from simulator.errors import InputError
 
-__all__ = ["MAX_INPUT_BYTES", "format_validation_error", "read_yaml_mapping"]
+__all__ = ["MAX_INPUT_BYTES", "MIX_TOLERANCE", "format_validation_error", "mix_validator",
+           "read_yaml_mapping"]
 
 _MAX_GOT = 60
 _CONTROL = {i: f"\\x{i:02x}" for i in range(32)}
 # Scenario files are a few kB; refusing anything bigger before parsing keeps a stray data file
 # (or a YAML bomb) from hanging the loader.
 MAX_INPUT_BYTES = 5_000_000
+MIX_TOLERANCE = 0.01
 # Fields that are plain numbers even though their model type also accepts durations.
 _PLAIN_NUMBERS = {"theta": "a number > 0 (the power-law tail exponent, e.g. 0.23)"}
 _WRONG_TYPE = {
@@ -203,3 +205,22 @@ def format_validation_error(err: ValidationError, source: str,
         text = f"must be {_PLAIN_NUMBERS[field]}, got {_got(error.get('input'))}"
     path = _join(parts + ([extra] if extra else []))
     return f"{source}: {path or '(top level)'} {text}"
+
+
+def mix_validator(known: tuple[str, ...],
+                  what: str) -> Callable[[dict[str, float]], dict[str, float]]:
+    """Validator for ``{name: share}`` mixes: known names (``what``, e.g. "a known intent"),
+    shares >= 0, summing to 1 within ``MIX_TOLERANCE``; returns the mix normalised."""
+
+    def check(value: dict[str, float]) -> dict[str, float]:
+        for name, share in value.items():
+            if name not in known:
+                raise ValueError(f"@{name}: must be {what} ({', '.join(known)}), got {name!r}")
+            if share < 0:
+                raise ValueError(f"@{name}: must be >= 0, got {share:g}")
+        total = sum(value.values())
+        if not value or abs(total - 1.0) > MIX_TOLERANCE:
+            raise ValueError(f"must sum to 1 (within {MIX_TOLERANCE:g}), got {total:g}")
+        return {k: v / total for k, v in value.items()}
+
+    return check

@@ -50,6 +50,8 @@ __all__ = [
     "DEFAULT_INTERVAL_S",
     "IntervalRow",
     "Shortfall",
+    "clock",
+    "gap_summary",
     "shortfall_windows",
     "StaffingPlan",
     "TierPlan",
@@ -321,17 +323,24 @@ def erlang_agents(
 
 
 def disagreement(rows: Sequence[IntervalRow], start: datetime | None) -> dict[str, Any]:
-    """Where and by how much Erlang C and the simulated requirement disagree.
-
-    Over intervals with arrivals: how many agree, how many need more (``sim_above``) or fewer
-    (``sim_below``) agents by simulation, the mean gap (sim - Erlang C) and the largest one
-    with its interval's clock.
-    """
+    """Where and by how much Erlang C and the simulated requirement disagree (``gap_summary``
+    over the intervals with arrivals; zero intervals and no gap when none has any)."""
     busy = [r for r in rows if r.arrivals > 0]
     gaps = [r.required_sim - r.required_erlang_c for r in busy]
+    return gap_summary([r.start_s for r in busy], gaps, start) or {
+        "intervals": 0, "agree": 0, "sim_above": 0, "sim_below": 0, "mean_gap": None,
+        "max_gap": None, "max_gap_at": None}
+
+
+def gap_summary(starts: Sequence[float], gaps: Sequence[int],
+                start: datetime | None) -> dict[str, Any] | None:
+    """Per-interval gaps (simulated - Erlang C agents) summed up; None without intervals.
+
+    How many intervals agree, how many need more (``sim_above``) or fewer (``sim_below``)
+    agents by simulation, the mean gap and the largest one with its interval's clock.
+    """
     if not gaps:
-        return {"intervals": 0, "agree": 0, "sim_above": 0, "sim_below": 0, "mean_gap": None,
-                "max_gap": None, "max_gap_at": None}
+        return None
     worst = max(range(len(gaps)), key=lambda i: abs(gaps[i]))
     return {
         "intervals": len(gaps),
@@ -340,7 +349,7 @@ def disagreement(rows: Sequence[IntervalRow], start: datetime | None) -> dict[st
         "sim_below": sum(g < 0 for g in gaps),
         "mean_gap": round(sum(gaps) / len(gaps), 3),
         "max_gap": gaps[worst],
-        "max_gap_at": clock(busy[worst].start_s, start),
+        "max_gap_at": clock(float(starts[worst]), start),
     }
 
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from simulator.staffing.erlang import erlang_a_required, erlang_c_required
 from simulator.team.model import NOISE_PRIORITY, TeamRun
-from simulator.team.queuesim import Arrivals, Classes, Post, QueueState, run_interval_by_class
+from simulator.team.queuesim import Arrivals, Classes, Post, QueueState, run_interval
 from simulator.team.roster import ServiceLevel, Team, Tier
 from simulator.team.statistics import class_levels, rostered_agents, tier_figures
 
@@ -174,7 +174,7 @@ def simulated_required(
             def meets(n: int, windows: list[list[Post]] = windows, end: float = end) -> bool:
                 hits = counted = hits_p = counted_p = 0
                 for state, posts in zip(states, windows, strict=True):
-                    h, c, hp, cp = run_interval_by_class(
+                    h, c, hp, cp = run_interval(
                         state.copy(), posts, n, end, within_s, True, concurrency, slowdown,
                         classes)
                     hits += h
@@ -187,7 +187,7 @@ def simulated_required(
             need = _bracket(meets, max(1, guess))
         out.append(need)
         for state, posts in zip(states, windows, strict=True):
-            run_interval_by_class(state, posts, need, end, within_s, False, concurrency,
+            run_interval(state, posts, need, end, within_s, False, concurrency,
                                   slowdown, classes)
     return out
 

@@ -33,8 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Arrivals", "Classes", "PRIVATE_OFFSET", "Post", "QueueState", "run_interval",
-           "run_interval_by_class"]
+__all__ = ["Arrivals", "Classes", "PRIVATE_OFFSET", "Post", "QueueState", "run_interval"]
 
 MAX_PRIORITY = 63  # priorities are small non-negative ints (p1..p4, 5 for noise)
 PRIVATE_OFFSET = 8  # a private post's FIFO: after every public one (p1..p4 and noise)
@@ -178,34 +177,16 @@ def run_interval(
     score: bool,
     concurrency: int = 1,
     slowdown: float = 0.0,
-) -> tuple[int, int]:
+    classes: Classes | None = None,
+) -> tuple[int, int, int, int]:
     """Advance ``state`` to ``end`` with ``agents`` on duty, feeding ``posts`` (sorted).
 
     With ``score`` the run goes on past ``end`` (no new arrivals, same agents) until every
-    post of ``posts`` has started or can no longer start within ``within_s``, and returns
-    ``(hits, counted)``: posts needing an answer started within ``within_s``, and how many
-    needed one. ``state`` is modified in place (copy it first to try a candidate).
-    """
-    tally = run_interval_by_class(state, posts, agents, end, within_s, score, concurrency,
-                                  slowdown)
-    return tally[0], tally[1]
-
-
-def run_interval_by_class(
-    state: QueueState,
-    posts: list[Post],
-    agents: int,
-    end: float,
-    within_s: float,
-    score: bool,
-    concurrency: int = 1,
-    slowdown: float = 0.0,
-    classes: Classes | None = None,
-) -> tuple[int, int, int, int]:
-    """``run_interval`` with private posts (``classes``): ``(hits, counted)`` per class.
-
-    Returns public hits and counted, then private hits and counted (zeros without
-    ``classes``; private posts are then scored as public).
+    post of ``posts`` has started or can no longer start within its class's wait, and returns
+    ``(hits, counted)`` per class: posts needing an answer started within ``within_s`` (or
+    ``classes.private_within_s``), and how many needed one; public first, then private
+    (zeros without ``classes``; private posts are then scored as public). ``state`` is
+    modified in place (copy it first to try a candidate).
     """
     # The hot loop: FIFO appends and pops are inlined (QueueState._append/_pop are the
     # slow paths) because this runs once per post per candidate agent count.

@@ -35,7 +35,7 @@ def test_kernel_matches_hand_worked_queue() -> None:
     # one agent, handle 10: arrivals at 0, 1 (p3), 2 (p1); p1 starts at 10, the other at 20
     arr = Arrivals(t=np.array([0.0, 1.0, 2.0]), priority=np.array([3, 3, 1]),
                    answer=np.ones(3, bool), handle=np.full(3, 10.0), patience=np.full(3, 1e9))
-    hits, counted = run_interval(QueueState(), arr.window(0, 100), 1, 100.0, 8.0, True)
+    hits, counted, _, _ = run_interval(QueueState(), arr.window(0, 100), 1, 100.0, 8.0, True)
     assert (hits, counted) == (2, 3)  # waits 0, 19, 8
     state = QueueState()
     run_interval(state, arr.window(0, 5), 1, 5.0, 8.0, False)
@@ -85,8 +85,8 @@ def test_erlang_c_understaffs_a_bursty_hawkes_storm() -> None:
     hits = counted = 0
     for s, need in zip(starts.tolist(), erlang, strict=True):
         for state, arr in zip(states, reps, strict=True):
-            h, c = run_interval(state.copy(), arr.window(s, s + INTERVAL), need, s + INTERVAL,
-                                WITHIN, True)
+            h, c, _, _ = run_interval(state.copy(), arr.window(s, s + INTERVAL), need, s + INTERVAL,
+                                      WITHIN, True)
             hits, counted = hits + h, counted + c
             run_interval(state, arr.window(s, s + INTERVAL), need, s + INTERVAL, WITHIN, False)
     assert hits / counted < TARGET - 0.05

@@ -19,7 +19,6 @@ from simulator.team.queuesim import (
     Classes,
     QueueState,
     run_interval,
-    run_interval_by_class,
 )
 from simulator.team.roster import PrivateLevel, ServiceClasses, ServiceLevel, Shift, Team, Tier
 
@@ -70,7 +69,7 @@ def test_kernel_defers_private_posts_and_scores_each_class_on_its_own_within() -
     arr = Arrivals(t=np.array([0.0, 1.0, 2.0]), priority=np.full(3, 3), answer=np.ones(3, bool),
                    handle=np.full(3, 10.0), patience=np.full(3, 1e9), private=private)
     classes = Classes(private_within_s=60.0, private_target=0.9, max_occupancy=1.0)
-    tally = run_interval_by_class(QueueState(), arr.window(0, 100), 1, 100.0, 5.0, True,
+    tally = run_interval(QueueState(), arr.window(0, 100), 1, 100.0, 5.0, True,
                                   classes=classes)
     # public: 0 waits 0, the second public waits 8 (> 5 s); private waits 19 (<= 60 s)
     assert tally == (1, 2, 1, 1)
@@ -81,11 +80,11 @@ def test_kernel_caps_private_occupancy() -> None:
                    handle=np.full(3, 10.0), patience=np.full(3, 1e9), private=np.ones(3, bool))
     capped = Classes(private_within_s=5.0, private_target=0.5, max_occupancy=0.5)
     # 2 agents x 1 slot, cap 0.5: one private thread at a time
-    tally = run_interval_by_class(QueueState(), arr.window(0, 1), 2, 1.0, 5.0, True,
+    tally = run_interval(QueueState(), arr.window(0, 1), 2, 1.0, 5.0, True,
                                   classes=capped)
     assert tally == (0, 0, 1, 3)
     free = Classes(private_within_s=5.0, private_target=0.5, max_occupancy=1.0)
-    assert run_interval_by_class(QueueState(), arr.window(0, 1), 2, 1.0, 5.0, True,
+    assert run_interval(QueueState(), arr.window(0, 1), 2, 1.0, 5.0, True,
                                  classes=free) == (0, 0, 2, 3)
 
 

@@ -94,7 +94,6 @@ class Agent:
     tier: TierConfig
     index: int = 0  # position within its tier (shifts put the first n agents on duty)
     cases: list[Case] = field(default_factory=list)
-    handled: int = 0
 
 
 # (agent_id, case, action, extra) -> None; the stack posts the action and updates the case.
@@ -187,7 +186,6 @@ class AgentPool:
                 if case.status != "open" or case.agent != agent.agent_id:
                     continue  # a human took it over meanwhile
                 self._answer(agent, case)
-                agent.handled += 1
             finally:
                 agent.cases.remove(case)
 

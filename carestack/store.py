@@ -54,7 +54,6 @@ class Store:
         self._cases: dict[str, tuple[Any, ...]] = {}
         self._actions: list[tuple[Any, ...]] = []
         self._sent: list[tuple[str, int, int]] = []
-        self.flushes = 0
         self.errors = 0
         self.closed = False
 
@@ -95,7 +94,6 @@ class Store:
                     self._try(one)
                 for one in ([(), (), (m,)] for m in sent):
                     self._try(one)
-            self.flushes += 1
 
     def _try(self, batch: list[tuple[Any, ...]]) -> None:
         try:

@@ -39,7 +39,6 @@ INTENT_COLOURS = {
 INK = "#1f2933"
 GRID = "#e4e7eb"
 WIDE = (9.0, 3.2)
-SQUARE = (5.2, 4.4)
 
 
 def _plt() -> Any:
@@ -148,7 +147,7 @@ def ingest_chart(over_time: dict[str, Any] | None) -> str:
     return _svg(fig)
 
 
-def first_response_chart(hist: dict[str, Any], deadlines: dict[str, float] | None = None) -> str:
+def first_response_chart(hist: dict[str, Any]) -> str:
     """First-response distribution by priority (log time axis)."""
     edges = hist.get("edges") or []
     counts = hist.get("counts") or {}

@@ -20,8 +20,6 @@ from reports.scope import Scope, scope_counts, unsent_by_reason
 from reports.sections import Counts, Replay
 from reports.stats import summary
 
-REPLAY_COUNT_KEYS = ("sent", "accepted", "failed", "unsent", "rejected_callbacks", "throttled")
-
 
 def replay_metrics(run: RunData) -> Replay:
     """The ``replay`` section; mostly None in simulate."""

@@ -22,9 +22,6 @@ from reports.scope import Scope
 from reports.stats import bucket_percentiles, grouped_summaries, ratio, summary
 
 INGEST_POINTS = 120  # buckets over the replay for the ingest-over-time chart
-HDR_KEYS = ("ingest_ms", "ingest_service_ms", "schedule_lag_ms")
-
-
 def hdr_summary(encoded: str) -> dict[str, Any] | None:
     """Percentiles (ms) of one base64 HdrHistogram in microsecond units."""
     from hdrh.histogram import HdrHistogram

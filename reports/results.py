@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import platform
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -148,8 +147,3 @@ def build_results(
 ) -> dict[str, Any]:
     """Read the run folder and compute results.json's content (nothing is written)."""
     return compute(load_run(Path(run_dir)), scenario, mode, command, interval_s)
-
-
-def generated_label(generated_at: datetime) -> str:
-    """The timestamp as the report and results show it."""
-    return generated_at.isoformat(timespec="seconds")

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import numpy as np
-
 DEFAULT_WITHIN_S = 900.0
 DEFAULT_TARGET = 0.8
 
@@ -123,11 +121,3 @@ def roster_of(scenario: Any) -> Roster:
         scenario_start(scenario),
         private,
     )
-
-
-def tier_of(roster: Roster, tier: np.ndarray) -> np.ndarray:
-    """Index into ``roster.tiers`` for each tier number, -1 when none is rostered."""
-    out = np.full(tier.shape, -1, dtype=np.int64)
-    for i, plan in enumerate(roster.tiers):
-        out[tier == plan.tier] = i
-    return out

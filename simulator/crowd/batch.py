@@ -203,7 +203,6 @@ class BatchMaker:
         rows: np.ndarray,
         delays: np.ndarray,
         now: float | None = None,
-        prev_index: int | None = None,
     ) -> list[Batch]:
         """Journey follow-ups of ``batch`` rows after ``delays`` (or at ``now``)."""
         nxt = self.next_channel[batch.channel[rows]]

@@ -85,11 +85,6 @@ class Post:
         return PRIORITIES[p - 1] if p else None
 
     @property
-    def priority_level(self) -> int:
-        """1..4 for p1..p4, 0 when no answer is needed."""
-        return int(self._b.priority[self._r])
-
-    @property
     def respond(self) -> bool:
         return bool(self._b.respond[self._r])
 
@@ -248,7 +243,7 @@ class Crowd:
             raise RuntimeError("follow_up needs streaming mode (construct Crowd with on_post)")
         bid, row = self._emitted_batch[index], self._emitted_row[index]
         batches = self.maker.follow_ups(
-            self._batches[bid], np.array([row]), np.array([0.0]), now=self.env.now, prev_index=index
+            self._batches[bid], np.array([row]), np.array([0.0]), now=self.env.now
         )
         if not batches:
             return None

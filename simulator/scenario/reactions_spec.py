@@ -35,7 +35,7 @@ class AnswerEffect(_Model):
     answer_back: Share  # probability that the customer posts back in the thread
     mix: dict[str, float] = {"question": 0.4, "thanks": 0.4, "still_broken": 0.2}
 
-    _mix = field_validator("mix")(mix_validator(ANSWER_BACK_KINDS, "an answer-back kind"))
+    _mix = field_validator("mix")(mix_validator(tuple(ANSWER_BACK_KINDS), "an answer-back kind"))
 
 
 class WrongHandling(_Model):

@@ -105,7 +105,6 @@ class TeamModel:
         self._patience_dist = team.patience.build() if team.patience is not None else None
         self._numbers = [t.tier for t in self.tiers]
         self._escalates = [t.escalates for t in self.tiers]
-        self._stretch = [t.slowdown if t.concurrency > 1 else 0.0 for t in self.tiers]
         # per-post random draws as columns, drawn DRAW_BLOCK posts at a time (post p's draws
         # are row p whatever the staffing: common random numbers)
         self._drawn = 0

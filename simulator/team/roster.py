@@ -8,7 +8,7 @@ cover the scenario from 0 to its duration with no gap and no overlap (checked by
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 from pydantic import (
@@ -128,8 +128,6 @@ class ServiceClasses(BaseModel):
     def target(self) -> float:
         return self.public.target
 
-    def of(self, cls: Literal["public", "private"]) -> ServiceLevel:
-        return self.public if cls == "public" else self.private
 
 
 def _level_form(raw: object) -> str:

@@ -14,7 +14,6 @@ the ``counts`` accounting (``send_counts``).
 
 from simulator.runfolder.columns import NO_ROUTE, Actions, Categorical, Events, factorize
 from simulator.runfolder.counts import ABORTED, CONNECTION_ERROR, PREVENTED, UNSENT, send_counts
-from simulator.runfolder.jsonl_read import read_jsonl
 from simulator.runfolder.jsonl_write import write_jsonl
 from simulator.runfolder.lines import read_event_dicts
 from simulator.runfolder.marks import annotate_events, write_reactions_json
@@ -23,6 +22,7 @@ from simulator.runfolder.read import (
     read_columns,
     read_event_ids,
     read_json,
+    read_jsonl,
     read_sends,
 )
 from simulator.runfolder.records import Action

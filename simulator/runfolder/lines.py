@@ -31,9 +31,20 @@ def read_event_dicts(path: Path) -> list[dict[str, Any]]:
     """``events.jsonl`` (DESIGN.md section 5) as dicts, in file order."""
     events: list[dict[str, Any]] = []
     with gc_paused():
-        for rows in _chunks(Path(path)):
+        for _, _, rows in _chunks(Path(path)):
             events += rows
     return events
+
+
+def read_rows(path: Path) -> tuple[list[Any], list[int]]:
+    """Every non-blank line of a JSONL file parsed, and its line number."""
+    rows: list[Any] = []
+    numbers: list[int] = []
+    with gc_paused():
+        for first, chunk, parsed in _chunks(Path(path)):
+            rows += parsed
+            numbers += [first + k for k, line in enumerate(chunk) if line and not line.isspace()]
+    return rows, numbers
 
 
 def _floats(values: list[Any], default: float) -> np.ndarray:
@@ -44,8 +55,9 @@ def _floats(values: list[Any], default: float) -> np.ndarray:
     return arr
 
 
-def _chunks(path: Path) -> Iterator[list[dict[str, Any]]]:
-    """Parsed rows of a JSONL file, CHUNK_LINES at a time (blank lines skipped)."""
+def _chunks(path: Path) -> Iterator[tuple[int, list[bytes], list[Any]]]:
+    """``(first line number, lines, parsed rows)`` of a JSONL file, CHUNK_LINES lines at a
+    time (blank lines skipped)."""
     try:
         raw = path.read_bytes()
     except OSError as err:
@@ -56,11 +68,11 @@ def _chunks(path: Path) -> Iterator[list[dict[str, Any]]]:
     for offset in range(0, len(lines), CHUNK_LINES):
         chunk = lines[offset : offset + CHUNK_LINES]
         try:
-            rows = [loads(line) for line in chunk if line]
+            rows = [loads(line) for line in chunk if line and not line.isspace()]
         except orjson.JSONDecodeError:
             rows = []
             for number, line in enumerate(chunk, start=offset + 1):
-                if not line.strip():
+                if not line or line.isspace():
                     continue
                 try:
                     rows.append(loads(line))
@@ -68,7 +80,7 @@ def _chunks(path: Path) -> Iterator[list[dict[str, Any]]]:
                     raise InputError(
                         f"{path}: line {number} must be one JSON object, got {err}"
                     ) from err
-        yield rows
+        yield offset + 1, chunk, rows
 
 
 def _columns(rows: list[Any], keys: tuple[str, ...]) -> list[tuple[Any, ...]]:
@@ -93,7 +105,7 @@ def read_events(path: Path) -> Events:
     cols: dict[str, list[Any]] = {k: [] for k in TOP_KEYS + LABEL_KEYS + EXPECTED_KEYS}
     with gc_paused():
         try:
-            for rows in _chunks(path):
+            for _, _, rows in _chunks(path):
                 labels = list(map(methodcaller("get", "labels", EMPTY), rows))
                 expected = list(map(methodcaller("get", "expected", EMPTY), labels))
                 for keys, source in (
@@ -137,7 +149,7 @@ def read_actions(path: Path, ids: list[str]) -> Actions:
     with gc_paused():
         lookup = dict(zip(ids, itertools.count()))
         try:
-            for rows in _chunks(path) if path.exists() else ():
+            for _, _, rows in _chunks(path) if path.exists() else ():
                 for key, column in zip(ACTION_KEYS, _columns(rows, ACTION_KEYS), strict=True):
                     cols[key] += column
             event = np.fromiter(

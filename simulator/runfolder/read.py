@@ -1,5 +1,6 @@
 """Reading a run folder: the events and actions as columns, and the JSON and numpy files.
 
+``read_jsonl(path)`` reads ``events.jsonl`` into an ``EventTable`` (every field) and
 ``read_columns(run_dir)`` reads ``events.jsonl`` and ``actions.jsonl`` with pyarrow and an
 explicit schema (``arrow``); a file pyarrow cannot read as the schema says is read again by
 the line parser (``lines``), which names the file and the bad line. ``read_json`` reads
@@ -19,8 +20,27 @@ import orjson
 from simulator.errors import InputError
 from simulator.runfolder import lines
 from simulator.runfolder.columns import Actions, Events
+from simulator.runfolder.event_table import EventTable, gc_paused
 
-__all__ = ["count_actions_on", "read_columns", "read_event_ids", "read_json", "read_sends"]
+__all__ = [
+    "count_actions_on", "read_columns", "read_event_ids", "read_json", "read_jsonl", "read_sends",
+]
+
+
+def read_jsonl(path: Path | str) -> EventTable:
+    """An events file (any valid DESIGN.md section 5 JSONL) as an ``EventTable``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: must be an existing events file, got no such file")
+    from simulator.runfolder import arrow
+
+    with gc_paused():
+        try:
+            return arrow.event_table(arrow.read_table(path, arrow.EVENT_SCHEMA), path)
+        except arrow.ArrowFallback:
+            rows, numbers = lines.read_rows(path)
+            table = arrow.rows_table(rows, numbers, path, arrow.EVENT_SCHEMA)
+            return arrow.event_table(table, path, numbers)
 
 
 def read_columns(run_dir: Path) -> tuple[Events, Actions]:

@@ -25,7 +25,7 @@ from simulator.runfolder.read import (
     read_jsonl,
     read_sends,
 )
-from simulator.runfolder.records import Action
+from simulator.runfolder.records import Action, Author, Event, Expected
 from simulator.runfolder.tail import ActionTail
 from simulator.runfolder.write import (
     ActionLog,
@@ -37,7 +37,8 @@ from simulator.runfolder.write import (
 
 __all__ = [
     "ABORTED", "CONNECTION_ERROR", "NO_ROUTE", "PREVENTED", "UNSENT", "Action", "ActionLog",
-    "ActionTail", "Actions", "Categorical", "Events", "annotate_events", "append_lines",
+    "ActionTail", "Actions", "Author", "Categorical", "Event", "Events", "Expected",
+    "annotate_events", "append_lines",
     "count_actions_on", "factorize", "read_columns", "read_event_dicts", "read_event_ids",
     "read_json", "read_jsonl", "read_sends", "send_counts", "write_actions", "write_json",
     "write_jsonl", "write_reactions_json", "write_sends",

@@ -28,8 +28,9 @@ from simulator.runfolder.event_table import EventTable
 from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
 
 __all__ = [
-    "ACTION_SCHEMA", "EVENT_SCHEMA", "REPORT_SCHEMA", "ArrowFallback", "ArrowStrings",
-    "event_table", "read_actions", "read_events", "read_ids", "read_table", "rows_table",
+    "ACTION_SCHEMA", "EVENT_SCHEMA", "REPORT_SCHEMA", "TABLE_SCHEMA", "ArrowFallback",
+    "ArrowStrings", "event_table", "read_actions", "read_events", "read_ids", "read_table",
+    "rows_table",
 ]
 
 BLOCK_BYTES = 16 << 20  # pyarrow parses blocks of this size in parallel
@@ -101,12 +102,13 @@ EVENT_SCHEMA = pa.schema(
         ("labels", _LABELS),
     ]
 )
-# the part of it reports use
+# the parts of it an ``EventTable`` holds (rows are numbered, not named) and reports use
+TABLE_SCHEMA = EVENT_SCHEMA.remove(EVENT_SCHEMA.get_field_index("id"))
 REPORT_SCHEMA = pa.schema(
     [EVENT_SCHEMA.field(k) for k in ("id", "t", "channel", "incident", "thread", "text")]
     + [("labels", pa.struct([_LABELS.field(k) for k in ("intent", "sentiment", "expected")]))]
 )
-ID_SCHEMA = pa.schema([("id", pa.string())])
+ID_SCHEMA = pa.schema([EVENT_SCHEMA.field("id")])
 ACTION_SCHEMA = pa.schema(
     [
         ("event_id", pa.string()),
@@ -226,7 +228,7 @@ def rows_table(rows: list[Any], lines: Sequence[int], source: Path, schema: Any)
 
 
 def event_table(table: Any, source: Path, lines: Sequence[int] | None = None) -> EventTable:
-    """An ``EventTable`` from an ``EVENT_SCHEMA`` table, every field kept.
+    """An ``EventTable`` from a ``TABLE_SCHEMA`` table, every field kept.
 
     Handles and names are pooled per author (one string each). A value the table cannot
     hold (an unknown channel or intent, an event without t, author or labels.expected) is

@@ -36,10 +36,10 @@ def read_jsonl(path: Path | str) -> EventTable:
 
     with gc_paused():
         try:
-            return arrow.event_table(arrow.read_table(path, arrow.EVENT_SCHEMA), path)
+            return arrow.event_table(arrow.read_table(path, arrow.TABLE_SCHEMA), path)
         except arrow.ArrowFallback:
             rows, numbers = lines.read_rows(path)
-            table = arrow.rows_table(rows, numbers, path, arrow.EVENT_SCHEMA)
+            table = arrow.rows_table(rows, numbers, path, arrow.TABLE_SCHEMA)
             return arrow.event_table(table, path, numbers)
 
 

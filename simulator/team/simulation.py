@@ -73,7 +73,8 @@ def simulate(
         loop = run_closed_loop(scenario, seed, team_rng, volume, record_actions, progress)
         abandoned = int(np.isfinite(np.asarray(loop.team.v_abandon, dtype=float)).sum())
         silence = loop.engine.summary()["silence_follow_ups"]
-        return SimResult(scenario, seed, loop.table, loop.team, abandoned, silence, loop=loop)
+        return SimResult(scenario, seed, loop.table, loop.team, abandoned, silence,
+                         loop.sim_events, loop)
     env = simpy.Environment()
     counts = {"abandoned": 0, "reposts": 0}
     crowd: Crowd | None = None

@@ -206,10 +206,10 @@ class ReactionEngine:
 
     def _damp(self, i: int, at: float, keep: float, by: dict[str, Any], change: Change) -> None:
         """Thin the not-yet-sent descendants of ``i``: each kept with probability ``keep``."""
-        if keep >= 1.0:
-            return
-        rng = self._rng(DAMP, i)
         stack = list(reversed(self.children(i)))
+        if keep >= 1.0 or not stack:
+            return
+        rng = self._rng(DAMP, i)  # made only when there is something to draw for (~10 us)
         while stack:
             c = stack.pop()
             if c in self.prevented_by:

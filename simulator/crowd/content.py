@@ -1,6 +1,6 @@
 """Post text: varied templates per intent, emotion and channel, rendered in vectorised batches.
 
-What is said comes from the scenario's ``Vocabulary`` (``simulator.crowd.content_packs``: the
+What is said comes from the scenario's ``Vocabulary`` (``simulator.scenario.content_packs``: the
 common templates, the brand's industry pack and the scenario's ``content:`` changes); how it
 is said depends on the channel. A tweet-like post is short, starts with or mentions the brand
 handle, may carry hashtags, abbreviations ("pls", "u", "bc") and a typo; an email is longer,
@@ -32,8 +32,8 @@ from simulator.crowd.content_format import (
     format_groups,
     format_wrapped,
 )
-from simulator.crowd.content_packs import DEFAULT_INDUSTRY, Vocabulary, vocabulary
-from simulator.crowd.content_templates import (
+from simulator.scenario.content_packs import DEFAULT_INDUSTRY, Vocabulary, vocabulary
+from simulator.scenario.content_templates import (
     ABBREVIATIONS,
     CLOSERS,
     EMAIL_CLOSINGS,

@@ -26,8 +26,8 @@ import numpy as np
 
 from load.hooks import Recording, ReplayHooks
 from load.profile import CompiledProfile, RenderedRequest
-from load.recorder import STATUS_PREVENTED, SendLog, build_histograms
 from load.schedule import Plan
+from load.send_log import STATUS_PREVENTED, SendLog, build_histograms
 from simulator.crowd.reactions import Change, ReactionEngine
 from simulator.runfolder import (
     ActionTail,

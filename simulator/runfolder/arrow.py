@@ -1,21 +1,22 @@
 """Reading a run folder with pyarrow's multithreaded JSON reader, straight to columns.
 
 One explicit schema per file (``EVENT_SCHEMA``: every field of DESIGN.md section 5 an
-``EventTable`` holds, plus ``id``; ``ACTION_SCHEMA``); everything else in a line is skipped
-in C++. ``event_table`` turns the events into an ``EventTable`` (the crowd and reactions
-engine); ``read_events`` reads only the ``REPORT_SCHEMA`` columns reports use, dictionary-
-encodes the categorical ones and matches action event ids with a hash join, so a
-1,000,000-event folder loads in seconds. Any file pyarrow cannot read as expected (a
-malformed line, a field of an unexpected type) raises ``ArrowFallback``: the caller reads
-it again with the line parser (``lines``), whose rows ``rows_table`` turns into the same
-Arrow table, so that a bad value is reported with its line number.
+``EventTable`` holds, plus ``id``; ``ACTION_SCHEMA``); a reader asks for the part it needs
+(``TABLE_SCHEMA``, ``REPORT_SCHEMA``, ``ID_SCHEMA``) and everything else in a line is
+skipped in C++. ``event_table`` turns the events into an ``EventTable`` (the crowd and
+reactions engine); ``events_columns`` / ``actions_columns`` into the columns reports use
+(categorical ones dictionary-encoded, action event ids matched by a hash join), so a
+1,000,000-event folder loads in seconds. ``read_file`` reads a file: when pyarrow cannot
+read it as the schema says (a malformed line, a value of another type), or a value does not
+convert (``ArrowFallback``), the line parser (``lines``) parses it and its rows become the
+same Arrow table, so that the bad line is named.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -23,17 +24,19 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from simulator.errors import InputError
+from simulator.runfolder import lines
 from simulator.runfolder.columns import NO_ROUTE, Actions, Categorical, Events
 from simulator.runfolder.event_table import EventTable
 from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIORITIES, SEGMENTS
 
 __all__ = [
-    "ACTION_SCHEMA", "EVENT_SCHEMA", "REPORT_SCHEMA", "TABLE_SCHEMA", "ArrowFallback",
-    "ArrowStrings", "event_table", "read_actions", "read_events", "read_ids", "read_table",
-    "rows_table",
+    "ACTION_SCHEMA", "EVENT_SCHEMA", "ID_SCHEMA", "REPORT_SCHEMA", "TABLE_SCHEMA", "ArrowFallback",
+    "ArrowStrings", "actions_columns", "event_ids", "event_table", "events_columns", "read_file",
 ]
 
 BLOCK_BYTES = 16 << 20  # pyarrow parses blocks of this size in parallel
+T = TypeVar("T")
+_AN_EVENT = "an event as in DESIGN.md section 5"
 
 
 class ArrowFallback(Exception):
@@ -122,9 +125,19 @@ ACTION_SCHEMA = pa.schema(
 )
 
 
-def read_table(path: Path, schema: Any) -> Any:
-    """The JSONL file as an Arrow table of ``schema`` (``ArrowFallback`` when it is not)."""
-    if path.stat().st_size == 0:
+def read_file(path: Path, schema: Any, convert: Callable[[Any, Sequence[int] | None], T]) -> T:
+    """``convert(table, None)`` of the JSONL file read by pyarrow as ``schema``; when that
+    raises ``ArrowFallback``, ``convert(table, line numbers)`` of the same table made from
+    the line parser's rows. No file is an empty table."""
+    try:
+        return convert(_read_table(path, schema), None)
+    except ArrowFallback:
+        rows, numbers = lines.read_rows(path)
+        return convert(_rows_table(rows, numbers, path, schema), numbers)
+
+
+def _read_table(path: Path, schema: Any) -> Any:
+    if not path.exists() or path.stat().st_size == 0:
         return pa.table({f.name: pa.array([], type=f.type) for f in schema})
     try:
         return pj.read_json(
@@ -154,12 +167,37 @@ def _floats(column: Any, default: float) -> np.ndarray:
     return np.asarray(column.to_numpy(), dtype=np.float64)
 
 
-def read_events(path: Path) -> tuple[Events, Any]:
-    """events.jsonl as ``Events`` plus the Arrow id column (for matching actions)."""
-    table = read_table(path, REPORT_SCHEMA)
-    ids, t = table.column("id"), table.column("t")
-    if ids.null_count or t.null_count:
-        raise ArrowFallback("an event without id or t")
+def _check(ok: Any, what: str, source: Path, numbers: Sequence[int] | None,
+           column: Any = None) -> None:
+    """Nothing when ``ok`` holds for every row; else ``ArrowFallback`` (a table pyarrow read),
+    or with ``numbers`` (the rows' line numbers) an ``InputError`` naming the first bad line."""
+    ok = ok.to_numpy()
+    if ok.all():
+        return
+    if numbers is None:
+        raise ArrowFallback(what)
+    row = int(np.argmin(ok))
+    got = f", got {column[row].as_py()!r}" if column is not None else ""
+    raise InputError(f"{source}: line {numbers[row]} {what}{got}")
+
+
+def _ids(table: Any, source: Path, numbers: Sequence[int] | None) -> Any:
+    ids = table.column("id")
+    _check(pc.is_valid(ids), f"must be {_AN_EVENT}, with an id", source, numbers)
+    return ids
+
+
+def event_ids(table: Any, source: Path, numbers: Sequence[int] | None = None) -> list[str]:
+    """The ``id`` of every event of an ``ID_SCHEMA`` table."""
+    return list(_ids(table, source, numbers).to_pylist())
+
+
+def events_columns(
+    table: Any, source: Path, numbers: Sequence[int] | None = None
+) -> tuple[Events, Any]:
+    """A ``REPORT_SCHEMA`` table as ``Events``, plus the Arrow id column (to match actions)."""
+    ids, t = _ids(table, source, numbers), table.column("t")
+    _check(pc.is_valid(t), f"must be {_AN_EVENT}, with t", source, numbers)
     labels = table.column("labels")
     expected = pc.struct_field(labels, "expected")
     thread = pc.coalesce(table.column("thread"), ids)
@@ -181,17 +219,9 @@ def read_events(path: Path) -> tuple[Events, Any]:
     return events, ids
 
 
-def read_ids(path: Path) -> list[str]:
-    """The ``id`` of every line of events.jsonl (the rest of each line is skipped in C++)."""
-    ids = read_table(path, ID_SCHEMA).column("id")
-    if ids.null_count:
-        raise ArrowFallback("an event without id")
-    return list(ids.to_pylist())
-
-
-def read_actions(path: Path, event_ids: Any) -> Actions:
-    """actions.jsonl as ``Actions``, event ids matched to event indexes by a hash join."""
-    table = read_table(path, ACTION_SCHEMA)
+def actions_columns(table: Any, event_ids: Any) -> Actions:
+    """An ``ACTION_SCHEMA`` table as ``Actions``, event ids matched to event indexes by a
+    hash join (-1: no such event)."""
     event = pc.fill_null(pc.index_in(table.column("event_id"), value_set=event_ids), -1)
     return Actions(
         event=np.asarray(event.to_numpy(), dtype=np.int64),
@@ -204,47 +234,38 @@ def read_actions(path: Path, event_ids: Any) -> Actions:
     )
 
 
-def rows_table(rows: list[Any], lines: Sequence[int], source: Path, schema: Any) -> Any:
-    """Parsed lines (``lines``: their numbers) as an Arrow table of ``schema``.
+def _rows_table(rows: list[Any], numbers: Sequence[int], source: Path, schema: Any) -> Any:
+    """Parsed lines (``numbers``: their line numbers) as an Arrow table of ``schema``.
 
     A line that is not an object, or holds a value of another type than the schema's, is
     an ``InputError`` naming it.
     """
-    line = next((n for row, n in zip(rows, lines, strict=True) if type(row) is not dict), 0)
+    line = next((n for row, n in zip(rows, numbers, strict=True) if type(row) is not dict), 0)
     if line:
         raise InputError(f"{source}: line {line} must be one JSON object")
     try:
         return pa.Table.from_pylist(rows, schema=schema)
     except (pa.ArrowException, TypeError, AttributeError):
-        for row, line in zip(rows, lines, strict=True):
+        what = "an action as in DESIGN.md section 6" if schema is ACTION_SCHEMA else _AN_EVENT
+        for row, line in zip(rows, numbers, strict=True):
             try:
                 pa.Table.from_pylist([row], schema=schema)
             except (pa.ArrowException, TypeError, AttributeError) as err:
-                raise InputError(
-                    f"{source}: line {line} must be an object as in DESIGN.md sections 5 and 6, "
-                    f"got {err}"
-                ) from err
+                raise InputError(f"{source}: line {line} must be {what}, got {err}") from err
         raise
 
 
-def event_table(table: Any, source: Path, lines: Sequence[int] | None = None) -> EventTable:
+def event_table(table: Any, source: Path, numbers: Sequence[int] | None = None) -> EventTable:
     """An ``EventTable`` from a ``TABLE_SCHEMA`` table, every field kept.
 
     Handles and names are pooled per author (one string each). A value the table cannot
     hold (an unknown channel or intent, an event without t, author or labels.expected) is
-    ``ArrowFallback``, or with ``lines`` (the rows' line numbers) an ``InputError`` naming
+    ``ArrowFallback``, or with ``numbers`` (the rows' line numbers) an ``InputError`` naming
     the line.
     """
 
     def check(ok: Any, what: str, column: Any = None) -> None:
-        ok = ok.to_numpy()
-        if ok.all():
-            return
-        if lines is None:
-            raise ArrowFallback(what)
-        row = int(np.argmin(ok))
-        got = f", got {column[row].as_py()!r}" if column is not None else ""
-        raise InputError(f"{source}: line {lines[row]} {what}{got}")
+        _check(ok, what, source, numbers, column)
 
     def codes(column: Any, vocab: tuple[str, ...], what: str) -> np.ndarray:
         index = pc.index_in(column, value_set=pa.array(vocab))
@@ -259,7 +280,7 @@ def event_table(table: Any, source: Path, lines: Sequence[int] | None = None) ->
               f"{what} must be like {prefix}0000123", column)
         return np.asarray(pc.cast(pc.if_else(present, digits, "-1"), pa.int64()).to_numpy())
 
-    def numbers(column: Any, missing: Any, dtype: Any) -> np.ndarray:
+    def filled(column: Any, missing: Any, dtype: Any) -> np.ndarray:
         return np.asarray(pc.fill_null(column, missing).to_numpy(), dtype=dtype)
 
     def pooled(column: Any) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -271,7 +292,7 @@ def event_table(table: Any, source: Path, lines: Sequence[int] | None = None) ->
     expected = pc.struct_field(labels, "expected")
     check(pc.and_(pc.and_(pc.is_valid(table.column("t")), pc.is_valid(author)),
                   pc.and_(pc.is_valid(labels), pc.is_valid(expected))),
-          "must be an event with t, author and labels.expected as in DESIGN.md section 5")
+          f"must be {_AN_EVENT}, with t, author and labels.expected")
     field = pc.struct_field
     try:
         handle, name = (pc.fill_null(field(author, k), "") for k in ("handle", "name"))
@@ -283,25 +304,25 @@ def event_table(table: Any, source: Path, lines: Sequence[int] | None = None) ->
         incident, incidents = pooled(table.column("incident"))
         route, routes = pooled(pc.fill_null(field(expected, "route"), NO_ROUTE))
         events = EventTable(
-            t=numbers(table.column("t"), np.nan, np.float64),
+            t=filled(table.column("t"), np.nan, np.float64),
             channel=codes(table.column("channel"), CHANNELS, "channel"),
             kind=codes(table.column("kind"), KINDS, "kind"),
             parent=refs(table.column("parent"), "ev-", "parent"),
             thread=refs(table.column("thread"), "th-", "thread"),
-            followers=numbers(field(author, "followers"), 0, np.int64),
-            verified=numbers(field(author, "verified"), False, bool),
+            followers=filled(field(author, "followers"), 0, np.int64),
+            verified=filled(field(author, "verified"), False, bool),
             segment=codes(field(author, "segment"), SEGMENTS, "author.segment"),
             customer=refs(field(author, "customer_id"), "C-", "author.customer_id"),
             incident=incident,
             intent=codes(field(labels, "intent"), INTENTS, "labels.intent"),
             emotion=codes(field(labels, "emotion"), EMOTIONS, "labels.emotion"),
-            sentiment=numbers(field(labels, "sentiment"), 0.0, np.float32),
+            sentiment=filled(field(labels, "sentiment"), 0.0, np.float32),
             route=route,
-            tier=numbers(field(expected, "tier"), 0, np.int8),
+            tier=filled(field(expected, "tier"), 0, np.int8),
             priority=codes(field(expected, "priority"), PRIORITIES, "priority") + 1,
-            respond=numbers(field(expected, "respond"), False, bool),
-            respond_within_s=numbers(field(expected, "respond_within_s"), np.nan, np.float64),
-            journey=numbers(field(labels, "journey_step"), -1, np.int8),
+            respond=filled(field(expected, "respond"), False, bool),
+            respond_within_s=filled(field(expected, "respond_within_s"), np.nan, np.float64),
+            journey=filled(field(labels, "journey_step"), -1, np.int8),
             follows=refs(field(labels, "follows"), "ev-", "labels.follows"),
             incidents=incidents,
             routes=routes,
@@ -309,11 +330,9 @@ def event_table(table: Any, source: Path, lines: Sequence[int] | None = None) ->
         )
         texts = pc.fill_null(table.column("text"), "").to_pylist()
     except (pa.ArrowInvalid, OverflowError) as err:  # a number too large for its column
-        if lines is None:
+        if numbers is None:
             raise ArrowFallback(str(err)) from err
-        raise InputError(
-            f"{source}: every event must be as in DESIGN.md section 5, got {err}"
-        ) from err
+        raise InputError(f"{source}: every event must be {_AN_EVENT}, got {err}") from err
     events._pools.update(
         handle=handle.take(first).to_numpy(zero_copy_only=False),
         name=name.take(first).to_numpy(zero_copy_only=False),

@@ -585,7 +585,7 @@ def test_reader_fast_path_agrees_with_the_general_parser(
     assert full.author is not None and full.pool("handle") is not None
     resorted[3] = resorted[3].replace(b'"t":', b'"t":"1","_":')
     other.write_bytes(b"\n".join(resorted) + b"\n")
-    with pytest.raises(InputError, match=r"other\.jsonl: line 4 must be an object as in"):
+    with pytest.raises(InputError, match=r"other\.jsonl: line 4 must be an event as in DESIGN\.md"):
         read_jsonl(other)
     assert len(full) == len(fast) == len(table)
     for col in (

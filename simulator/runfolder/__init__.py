@@ -1,12 +1,13 @@
 """The run folder: the one home of its files' contracts (docs/architecture.md).
 
 ``events.jsonl``: ``write_jsonl(table, path)`` / ``read_jsonl(path)`` round-trip an
-``EventTable``; ``read_columns(run_dir)`` gives the events and actions as columns for
-reports (pyarrow with an explicit schema, the line parser for a bad file, which names the
-line); ``read_event_dicts(path)`` gives the events as dicts (the replay's requests);
-``annotate_events`` writes the reactions' marks. ``actions.jsonl``: ``Action`` records,
-``ActionLog`` (the platform endpoint, live) and ``write_actions`` (simulate);
-``count_actions_on``; ``ActionTail`` follows it live.
+``EventTable``; ``Event`` (with ``Author``, ``Expected``) is one event built on its own (a
+reaction, a live injection); ``read_columns(run_dir)`` gives the events and actions as
+columns for reports; both read with pyarrow and an explicit schema, and the line parser for
+a file pyarrow cannot read, which names the bad line. ``read_event_dicts(path)`` gives the
+events as dicts (the replay's requests); ``annotate_events`` writes the reactions' marks.
+``actions.jsonl``: ``Action`` records, ``ActionLog`` (the platform endpoint, live) and
+``write_actions`` (simulate); ``count_actions_on``; ``ActionTail`` follows it live.
 ``replay.json``, ``team.json``, ``reactions.json``, ``live.json``: ``write_json`` /
 ``read_json``; ``sends.npz``: ``write_sends`` / ``read_sends`` with the status codes and
 the ``counts`` accounting (``send_counts``).

@@ -319,7 +319,7 @@ def event_table(table: Any, source: Path, numbers: Sequence[int] | None = None) 
             sentiment=filled(field(labels, "sentiment"), 0.0, np.float32),
             route=route,
             tier=filled(field(expected, "tier"), 0, np.int8),
-            priority=codes(field(expected, "priority"), PRIORITIES, "priority") + 1,
+            priority=codes(field(expected, "priority"), PRIORITIES, "labels.expected.priority") + 1,
             respond=filled(field(expected, "respond"), False, bool),
             respond_within_s=filled(field(expected, "respond_within_s"), np.nan, np.float64),
             journey=filled(field(labels, "journey_step"), -1, np.int8),
@@ -332,7 +332,8 @@ def event_table(table: Any, source: Path, numbers: Sequence[int] | None = None) 
     except (pa.ArrowInvalid, OverflowError) as err:  # a number too large for its column
         if numbers is None:
             raise ArrowFallback(str(err)) from err
-        raise InputError(f"{source}: every event must be {_AN_EVENT}, got {err}") from err
+        raise InputError(f"{source}: every event must be as in DESIGN.md section 5, got {err}") \
+            from err
     events._pools.update(
         handle=handle.take(first).to_numpy(zero_copy_only=False),
         name=name.take(first).to_numpy(zero_copy_only=False),

@@ -6,6 +6,7 @@ closed-form quantity (or a KS / chi-square p-value floor), with fixed seeds.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -446,6 +447,12 @@ def test_bad_events_file_is_an_input_error(tmp_path: Path) -> None:
         read_jsonl(path)
     path.write_text('{"id": "ev-0000000"}\n')
     with pytest.raises(InputError, match=r"events\.jsonl: line 1 must be an event"):
+        read_jsonl(path)
+    event = {"t": 1, "channel": "twitter", "kind": "post", "author": {},
+             "labels": {"intent": "rant", "expected": {}}}
+    path.write_text("\n" + json.dumps(event) + "\n")
+    with pytest.raises(InputError, match=r"events\.jsonl: line 2 labels\.intent must be one of "
+                       r"complaint, .*got 'rant'"):
         read_jsonl(path)
 
 

@@ -7,7 +7,7 @@ the events as an ``EventTable`` (every field), ``read_columns(run_dir)`` the eve
 actions as the columns reports use, ``read_event_ids`` the ids. ``read_json`` reads
 ``replay.json``, ``team.json``, ``reactions.json`` (None when absent); ``read_sends``
 reads ``sends.npz``. pyarrow is imported on the first read, so a process that only writes
-(``generate``, ``simulate``) does not load it.
+(``generate``) does not load it.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from reports.report import render_report  # noqa: E402
 from reports.results import build_results  # noqa: E402
-from simulator.runfolder import arrow as arrowload  # noqa: E402
+from simulator.runfolder import read_columns  # noqa: E402
 from simulator.scenario.models import load_scenario  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "report-1m"
@@ -211,13 +211,9 @@ def main() -> None:
     scenario = load_scenario(TINY_SCENARIO)
     floor = read_only(run)
     start = time.perf_counter()
-    events, ids = arrowload.read_events(run / "events.jsonl")
-    t_events = time.perf_counter() - start
-    arrowload.read_actions(run / "actions.jsonl", ids)
-    t_actions = time.perf_counter() - start - t_events
-    del events, ids
-    print(f"  (alone: events.jsonl -> columns {t_events:.2f} s, ", end="")
-    print(f"actions.jsonl -> columns {t_actions:.2f} s, pyarrow reader)")
+    read_columns(run)
+    t_columns = time.perf_counter() - start
+    print(f"  (alone: events.jsonl + actions.jsonl -> columns {t_columns:.2f} s, pyarrow reader)")
     start = time.perf_counter()
     results = build_results(run, scenario, "drill", ["bench/report.py", str(n)])
     built = time.perf_counter() - start

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simulator.scenario.distributions import DistSpec
+from simulator.scenario.roster import Share
 from simulator.scenario.validation import mix_validator
-from simulator.team.roster import Share
 
 __all__ = ["ANSWER_BACK_KINDS", "AnswerEffect", "Reactions", "WrongHandling"]
 

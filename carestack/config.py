@@ -137,6 +137,16 @@ def _default_raw() -> dict[str, Any]:
     return data
 
 
+def _read_yaml(path: Path) -> Any:
+    """A YAML file's content; ``ConfigError`` naming the file when unreadable or not YAML."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: file must be readable, got {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: file must be valid YAML, got {exc}") from exc
+
+
 def _int(raw: Any, where: str, low: int = 0) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < low:
         raise ConfigError(f"{where} must be an integer >= {low}, got {raw!r}")
@@ -177,12 +187,7 @@ def load_team(path: Path) -> tuple[TierConfig, ...]:
     Errors name the file and the field (``<file>: team.tiers[0].shifts[0].to must be ...``).
     """
     name = str(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{name}: file must be readable, got {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{name}: file must be valid YAML, got {exc}") from exc
+    data = _read_yaml(path)
     team = data.get("team") if isinstance(data, dict) else None
     tiers = team.get("tiers") if isinstance(team, dict) else None
     if not isinstance(tiers, list) or not tiers:
@@ -316,12 +321,7 @@ def load_config(path: Path | None = None, overrides: dict[str, Any] | None = Non
     name = "carestack/default.yaml"
     if path is not None:
         name = str(path)
-        try:
-            user = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{name}: file must be readable, got {exc.strerror}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{name}: file must be valid YAML, got {exc}") from exc
+        user = _read_yaml(path)
         if user is not None and not isinstance(user, dict):
             raise ConfigError(f"{name}: top level must be a mapping, got {type(user).__name__}")
         raw.update(user or {})

@@ -129,7 +129,6 @@ class ServiceClasses(BaseModel):
         return self.public.target
 
 
-
 def _level_form(raw: object) -> str:
     """``per-class`` when a service level names a class, else ``one-level`` (the tags are
     dropped from error paths)."""

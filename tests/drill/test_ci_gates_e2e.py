@@ -18,6 +18,8 @@ import yaml
 
 import run_drill
 
+pytestmark = pytest.mark.slow  # drills in subprocesses
+
 ROOT = Path(__file__).parents[2]
 SMOKE = ROOT / "scenarios" / "ci-smoke.yaml"
 SMOKE_GATES = ROOT / "scenarios" / "ci-smoke.gates"

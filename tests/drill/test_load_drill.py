@@ -12,6 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import pytest
+
+pytestmark = pytest.mark.slow  # drills in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "ci-smoke.yaml"

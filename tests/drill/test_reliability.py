@@ -26,6 +26,8 @@ import pytest
 
 from tests.drill.drill_process import ROOT, Drill, check_run, lines
 
+pytestmark = pytest.mark.slow  # drills in subprocesses
+
 PROFILE = ROOT / "targets" / "reference.yaml"
 
 # A loopback target with known misbehaviour: per request, in order of the request count n,

@@ -17,9 +17,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bench.synthetic_run import RunFolders, tiny_scenario
 from load.launcher import check_target, is_loopback
 from load.platform import SIGNATURE_HEADER, PlatformProcess, platform_signature
 from simulator.errors import InputError
+
+pytestmark = pytest.mark.slow  # drills in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "ci-smoke.yaml"
@@ -176,11 +179,10 @@ class _Tags(HTMLParser):
         self.handlers += [name for name, _ in attrs if name.startswith("on")]
 
 
-def test_drill_report_escapes_stack_and_target_text(tmp_path: Path) -> None:
+def test_drill_report_escapes_stack_and_target_text(run_folder: RunFolders) -> None:
     """Stack-provided text (agent names, reply text, status labels, stop reason) and the
     target's name and URL reach the report only as text."""
     from reports import build_results, render_report
-    from tests.reports.fixtures import _drill_run, tiny_scenario
 
     hostile = {
         "profile": "<script>window.__pwned=1</script>",
@@ -192,8 +194,8 @@ def test_drill_report_escapes_stack_and_target_text(tmp_path: Path) -> None:
         "title": "<style>body{display:none}</style>",
     }
 
-    def report(folder: Path, text: dict[str, str]) -> str:
-        run = _drill_run(folder)
+    def report(name: str, text: dict[str, str]) -> str:
+        run = run_folder.drill(name)
         replay = orjson.loads((run / "replay.json").read_bytes())
         replay["target"] = {"profile": text["profile"], "base_url": text["url"]}
         n = replay["counts"]["generated"]
@@ -208,9 +210,9 @@ def test_drill_report_escapes_stack_and_target_text(tmp_path: Path) -> None:
         results = build_results(run, tiny_scenario(title=text["title"]), "drill", ["drill"])
         return render_report(results, run, datetime(2026, 3, 14, tzinfo=UTC)).read_text()
 
-    html = report(tmp_path / "hostile", hostile)
+    html = report("hostile", hostile)
     baseline = _Tags()  # the same run with harmless text: the report's own tags
-    baseline.feed(report(tmp_path / "clean", {k: f"plain {k}" for k in hostile}))
+    baseline.feed(report("clean", {k: f"plain {k}" for k in hostile}))
     for name, text in hostile.items():
         assert text not in html, name
     parser = _Tags()

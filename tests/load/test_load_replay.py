@@ -19,6 +19,8 @@ import orjson
 import pytest
 from hdrh.histogram import HdrHistogram
 
+pytestmark = pytest.mark.slow  # drills in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "targets" / "reference.yaml"
 

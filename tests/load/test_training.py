@@ -27,6 +27,8 @@ from load.live_plan import load_plan
 from simulator.errors import InputError
 from simulator.scenario.models import load_scenario
 
+pytestmark = pytest.mark.slow  # drills in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

@@ -1,4 +1,5 @@
-"""Fixtures every test level shares: a seeded generator, the reference stack, run folders.
+"""Fixtures every test level shares: a seeded generator, run folders, a loopback target with
+known faults, the reference stack.
 
 Each level's own fixtures live in its conftest.py (tests/carestack: the platform sink;
 tests/simulator: the tiny scenario). Subprocess drills are marked ``slow`` in their modules.
@@ -21,6 +22,7 @@ import yaml
 
 from bench.synthetic_run import RunFolders
 from load.launcher import free_port
+from tests.loopback import LoopbackTarget
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_START_TIMEOUT_S = 30.0
@@ -37,6 +39,22 @@ def run_folder(tmp_path: Path) -> RunFolders:
     """Run folders under ``tmp_path``: ``run_folder(events, actions, replay=None, sends=None,
     name="run")`` writes one from rows; ``run_folder.drill(name)`` a complete drill's."""
     return RunFolders(tmp_path)
+
+
+@pytest.fixture
+def loopback_target(tmp_path: Path) -> Iterator[Callable[..., LoopbackTarget]]:
+    """Factory: `loopback_target(latency=0.002, period=0, stall=0, fail_every=0,
+    fail_code=500, reset_every=0)` starts a LoopbackTarget; all are killed after the test."""
+    made: list[LoopbackTarget] = []
+
+    def make(**settings: Any) -> LoopbackTarget:
+        target = LoopbackTarget(tmp_path, **settings)
+        made.append(target)
+        return target
+
+    yield make
+    for target in made:
+        target.kill()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import threading
 import time
@@ -11,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from tests.loopback import InThreadServer, QuietHandler
 
-class ActionSink:
+
+class ActionSink(InThreadServer):
     """A small platform endpoint in a thread: records every POSTed JSON body in `actions`."""
 
     def __init__(self, port: int | None = None, status: int = 200):
@@ -22,29 +23,16 @@ class ActionSink:
         self._cond = threading.Condition()
         sink = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 with sink._cond:
                     sink.actions.append(json.loads(body))
                     sink.headers.append({k.lower(): v for k, v in self.headers.items()})
                     sink._cond.notify_all()
-                self.send_response(sink.status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
+                self.answer(sink.status)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port or 0), Handler)
-        self.server.daemon_threads = True
-        self.port = int(self.server.server_address[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+        super().__init__(Handler, port or 0)
 
     def wait_for(self, pred: Callable[[list[dict[str, Any]]], bool],
                  timeout: float = 20.0) -> list[dict[str, Any]]:
@@ -64,10 +52,6 @@ class ActionSink:
         with self._cond:
             return [a for a in self.actions if a.get("event_id") == event_id
                     and (action is None or a.get("action") == action)]
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

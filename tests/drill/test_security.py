@@ -7,8 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -21,6 +19,7 @@ from bench.synthetic_run import RunFolders, tiny_scenario
 from load.launcher import check_target, is_loopback
 from load.platform import SIGNATURE_HEADER, PlatformProcess, platform_signature
 from simulator.errors import InputError
+from tests.loopback import post
 
 pytestmark = pytest.mark.slow  # drills in subprocesses
 
@@ -50,15 +49,6 @@ def test_platform_endpoint_binds_loopback_by_default(tmp_path: Path) -> None:
         platform.stop()
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status
-    except urllib.error.HTTPError as err:
-        return err.code
-
-
 def test_signature_must_match_this_body_and_secret(tmp_path: Path) -> None:
     secret = b"s3cret-" + uuid.uuid4().hex.encode()
     platform = PlatformProcess(tmp_path / "actions.jsonl", 1.0, None, port=0,
@@ -75,8 +65,8 @@ def test_signature_must_match_this_body_and_secret(tmp_path: Path) -> None:
                 SIGNATURE_HEADER: platform_signature(secret, body).removeprefix("sha256=")},
         }
         for name, headers in cases.items():
-            assert _post(url, body, headers) == 401, name
-        assert _post(url, body, {SIGNATURE_HEADER: platform_signature(secret, body)}) == 202
+            assert post(url, body, headers)[0] == 401, name
+        assert post(url, body, {SIGNATURE_HEADER: platform_signature(secret, body)})[0] == 202
         stats = platform.stats()
     finally:
         platform.stop()

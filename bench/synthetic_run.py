@@ -2,8 +2,8 @@
 
 Events are labelled by the scenario's own policy (``simulator.scenario.policy``), never by a
 hand-copied table, and every file is written through ``simulator.runfolder``. The scenario is
-``bench/tiny-storm.yaml`` (three tiers' policy, one incident). bench/report.py synthesises a
-million events with it; the tests reach it through the ``run_folder`` fixture
+``bench/tiny-storm.yaml`` (two tiers, three policy rules, one incident). bench/report.py
+synthesises a million events with it; the tests reach it through the ``run_folder`` fixture
 (tests/conftest.py). It lives in bench/ because bench must import no tests, while tests may
 import bench.
 """
@@ -41,7 +41,8 @@ def tiny_scenario(**overrides: Any) -> Scenario:
 @cache
 def expected_labels(intent: str, channel: str = "twitter") -> dict[str, Any]:
     """``labels.expected`` of a plain post (angry, regular author) under the tiny storm's
-    policy: the first matching rule, as the generator writes it."""
+    policy: the first matching rule, as the generator writes it (one shared dict per
+    intent and channel: copy it before changing it)."""
     def code(vocab: tuple[str, ...], name: str) -> np.ndarray:
         return np.array([vocab.index(name)])
 

@@ -72,7 +72,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     import reports
     from simulator.progress import StderrProgress
     from simulator.scenario.models import load_scenario
-    from simulator.team.simulation import plan, simulate, write_run
+    from simulator.staffing.simulated_runs import plan, write_run
+    from simulator.team.simulation import simulate
 
     scenario = load_scenario(args.scenario)
     progress = StderrProgress("simulating")
@@ -98,7 +99,7 @@ def cmd_staff(args: argparse.Namespace) -> int:
     from simulator.scenario.models import load_scenario
     from simulator.scenario.units import DURATION_EXPECTED, parse_duration
     from simulator.staffing.requirement_print import plan_json, plan_table, write_csv
-    from simulator.team.simulation import plan
+    from simulator.staffing.simulated_runs import plan
 
     try:
         interval = parse_duration(args.interval)

@@ -15,9 +15,9 @@ import math
 import numpy as np
 
 from simulator.scenario.distributions import DistSpec
+from simulator.scenario.roster import ServiceLevel, Shift, Tier
 from simulator.staffing.requirement import erlang_agents, simulated_required
 from simulator.team.queuesim import Arrivals
-from simulator.team.roster import ServiceLevel, Shift, Tier
 
 AHT, WITHIN, TARGET, INTERVAL, HOURS, REPS = 180.0, 60.0, 0.8, 900.0, 4, 30
 

@@ -46,9 +46,9 @@ from load.launcher import free_port  # noqa: E402
 from load.options import ReplayOptions  # noqa: E402
 from load.platform import PlatformProcess  # noqa: E402
 from load.profile import load_profile  # noqa: E402
-from load.recorder import histogram_summary  # noqa: E402
 from load.replay import Target, run_replay  # noqa: E402
 from load.schedule import build_plan  # noqa: E402
+from load.send_log import histogram_summary  # noqa: E402
 from load.sender import MAX_IN_FLIGHT  # noqa: E402
 
 RECORD_RATE = 8868.0
@@ -248,6 +248,7 @@ def reactions_overhead(url: str, tmp: Path, n: int, users: int, rounds: int) -> 
     start = time.process_time()
     for i in need:
         engine.on_action(event_id(i), "reply", float(t[i]) + 60.0)
+    engine.render_texts()
     cpu = time.process_time() - start
     s = engine.summary()
     print(f"reaction engine: {len(need) / cpu:,.0f} timely replies/s on one core "

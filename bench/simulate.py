@@ -9,7 +9,7 @@ Target: crowd + team + staffing plan in at most 20 s. Times, each as CPU seconds
 - ``team``: the care-team model alone, fed the coupled run's posts by ``simulator.team.model.feed``,
   with a fifth of first replies answered back five minutes later (conversation turns);
 - ``crowd+team``: the coupled run (``simulator.team.simulation.simulate``), what the target counts;
-- ``staffing plan``: ``simulator.team.simulation.plan`` on that run (one replication).
+- ``staffing plan``: ``simulator.staffing.simulated_runs.plan`` on that run (one replication).
 
 Each SimPy part is also given as a ratio to a bare SimPy loop scheduling the same number of
 events, measured in this run. Then M/M/100 (rate 95, mean service 1, 200,000 arrivals): the
@@ -32,11 +32,12 @@ from simulator.crowd.model import Crowd
 from simulator.runfolder.event_table import EventTable
 from simulator.scenario.distributions import DistSpec
 from simulator.scenario.models import Scenario, parse_scenario
+from simulator.scenario.roster import Shift, Team, Tier
 from simulator.scenario.vocab import CHANNELS, PRIVATE_CHANNELS
 from simulator.staffing.erlang import erlang_c_metrics
+from simulator.staffing.simulated_runs import plan
 from simulator.team.model import TeamModel, feed
-from simulator.team.roster import Shift, Team, Tier
-from simulator.team.simulation import plan, simulate
+from simulator.team.simulation import simulate
 
 TARGET_S = 20.0
 CONCURRENCY = 3

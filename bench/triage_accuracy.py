@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))  # bench/carestack.py must not shadow the package
 
 from carestack.config import load_config  # noqa: E402
 from carestack.triage import Triager  # noqa: E402
-from simulator.crowd.content_packs import INDUSTRIES  # noqa: E402
+from simulator.scenario.content_packs import INDUSTRIES  # noqa: E402
 
 
 def generate(scenario: Path, out: Path, volume: float) -> list[dict]:

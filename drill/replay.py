@@ -30,7 +30,7 @@ from load.options import DEFAULT_DRAIN_S, DEFAULT_SPEED, ReplayOptions
 from load.outcome import ReplayOutcome, Target
 from load.platform import PlatformProcess
 from load.profile import CompiledProfile, load_profile
-from load.record import write_recordings
+from load.recordings import write_recordings
 from load.replay import run_replay
 from load.schedule import build_plan
 from simulator.errors import InputError
@@ -112,7 +112,7 @@ def _stack_outbox(stack: ReferenceStack, log_path: Path) -> dict[str, Any] | Non
 
 def _unsent_outcome(plan: Any) -> ReplayOutcome:
     """The outcome of a run stopped before any load: every event unsent, marked partial."""
-    from load.recorder import SendLog, build_histograms
+    from load.send_log import SendLog, build_histograms
 
     log = SendLog(len(plan))
     return ReplayOutcome(log=log, histograms=build_histograms(log.derived_ms(plan.offsets)),

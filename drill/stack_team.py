@@ -1,11 +1,11 @@
 """The embedded reference stack's team, written from the scenario's validated team.
 
-The scenario's ``team`` is parsed once (``simulator.team.roster``, pydantic); the reference stack
-imports nothing of the harness and reads its own team-file format (``carestack.config.
-load_team``: ``team: {tiers: [...]}``, durations in seconds). ``write_stack_team`` writes that
-format from the validated tiers, keeping each tier's routes, shifts, handle-time distribution,
-escalation rate, concurrency and slowdown; a live drill caps every shift at ``--sim-agents``
-simulated agents (humans work the rest in the console).
+The scenario's ``team`` is parsed once (``simulator.scenario.roster``, pydantic); the
+reference stack imports nothing of the harness and reads its own team-file format
+(``carestack.config.load_team``: ``team: {tiers: [...]}``, durations in seconds).
+``write_stack_team`` writes that format from the validated tiers, keeping each tier's routes,
+shifts, handle-time distribution, escalation rate, concurrency and slowdown; a live drill
+caps every shift at ``--sim-agents`` simulated agents (humans work the rest in the console).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import yaml
 
 from simulator.errors import InputError
 from simulator.scenario.distributions import DistSpec
-from simulator.team.roster import Team, Tier
+from simulator.scenario.roster import Team, Tier
 
 __all__ = ["stack_tier", "write_stack_team"]
 

@@ -36,8 +36,8 @@ from load.launcher import child_options, free_port
 from load.options import ReplayOptions
 from load.outcome import ReplayOutcome, Target, start_web_ui
 from load.profile import RenderedRequest
-from load.recorder import SendLog, build_histograms, merge_encoded
 from load.schedule import Plan
+from load.send_log import SendLog, build_histograms, merge_encoded
 from load.sender import Sender
 
 __all__ = ["run_master", "run_worker"]

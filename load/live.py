@@ -27,8 +27,8 @@ from load.live_clock import StormClock
 from load.live_inject import Injection, build_events
 from load.live_plan import ExercisePlan, plan_yaml
 from load.live_state import StormView
-from load.recorder import STATUS_ERROR, SendLog, build_histograms
 from load.schedule import Plan
+from load.send_log import STATUS_ERROR, SendLog, build_histograms
 from simulator.runfolder import append_lines, count_actions_on, write_json
 
 __all__ = ["LiveSession", "request_debrief"]

@@ -15,7 +15,7 @@ from hdrh.histogram import HdrHistogram
 from locust.env import Environment
 
 from load.options import MAX_IN_FLIGHT
-from load.recorder import SendLog
+from load.send_log import SendLog
 
 __all__ = ["UI_PORT", "ReplayOutcome", "Target", "locust_totals", "start_web_ui"]
 

@@ -25,6 +25,7 @@ from load.platform import PlatformProcess
 from load.profile import load_profile
 from load.profile_check import SAMPLE_EVENT
 from load.templating import env_names
+from simulator.runfolder import append_lines
 
 __all__ = ["run_probe"]
 
@@ -66,7 +67,7 @@ def run_probe(profile_path: Path, base_url: str | None, *, wait_s: float = 15.0,
     event = {**SAMPLE_EVENT, "id": f"ev-probe-{int(time.time())}"}
     with tempfile.TemporaryDirectory(prefix="drill-probe-") as tmp:
         run = Path(tmp)
-        (run / "events.jsonl").write_bytes(orjson.dumps(event) + b"\n")
+        append_lines(run / "events.jsonl", [event], truncate=True)
         platform = PlatformProcess(run / "actions.jsonl", 1.0, run / "events.jsonl",
                                    platform_port, profile=profile_path, base_url=base_url)
         try:

@@ -26,8 +26,8 @@ import numpy as np
 
 from load.hooks import Recording, ReplayHooks
 from load.profile import CompiledProfile, RenderedRequest
-from load.recorder import STATUS_PREVENTED, SendLog, build_histograms
 from load.schedule import Plan
+from load.send_log import STATUS_PREVENTED, SendLog, build_histograms
 from simulator.crowd.reactions import Change, ReactionEngine
 from simulator.runfolder import (
     ActionTail,
@@ -65,7 +65,6 @@ class DrillReactions:
         self.sink: ReactionSink | None = None
         self.actions = ActionTail(actions_path)
         self._tail: Any = None
-        self.actions_seen = 0
 
     @property
     def hold_until_s(self) -> float:
@@ -99,26 +98,32 @@ class DrillReactions:
         self.sink.close_additions()
 
     def poll(self) -> int:
-        """Read the actions appended since the last call and apply them; returns how many."""
+        """Read the actions appended since the last call and apply them; returns how many.
+
+        The new posts' texts are rendered in one batch before any is sent.
+        """
         actions = self.actions.new()
-        for action in actions:
-            self._apply(action)
+        changes = [c for c in map(self._react, actions) if c is not None]
+        self.engine.render_texts()
+        for change in changes:
+            self.apply(change)
         return len(actions)
 
-    def _apply(self, action: dict[str, Any]) -> None:
-        self.actions_seen += 1
+    def _react(self, action: dict[str, Any]) -> Change | None:
         at, tier = action.get("at"), action.get("tier")
         if not isinstance(at, int | float):
-            return
-        change = self.engine.on_action(
+            return None
+        return self.engine.on_action(
             action.get("event_id"), str(action.get("action")), float(at),
             action.get("route") if isinstance(action.get("route"), str) else None,
             tier if isinstance(tier, int) and not isinstance(tier, bool) else None,
             action.get("reply_id") if isinstance(action.get("reply_id"), str) else None)
-        self.apply(change)
 
     def apply(self, change: Change) -> None:
-        """Cancel and add in the sink; new posts are numbered as the engine numbers them."""
+        """Cancel and add in the sink; new posts are numbered as the engine numbers them.
+
+        The engine's ``render_texts`` must have run since ``change`` was made.
+        """
         sink, profile = self.sink, self.profile
         assert sink is not None and profile is not None
         for k in change.cancel:
@@ -136,6 +141,7 @@ class DrillReactions:
 
     def added_events(self) -> list[dict[str, Any]]:
         """The reaction posts made so far (section 5 events with ``cause``), in number order."""
+        self.engine.render_texts()
         return [p.event for p in self.engine.added]
 
     # -- the end of the run ---------------------------------------------------------------------
@@ -146,6 +152,7 @@ class DrillReactions:
         """Grow the plan and send log by the new posts; rewrite events.jsonl; write the counts."""
         engine = self.engine
         n = engine.n_scripted
+        engine.render_texts()
         added = engine.added
         total = n + len(added)
         old: SendLog = outcome.log

@@ -23,8 +23,8 @@ from load.distributed import run_master
 from load.hooks import ReplayHooks
 from load.options import ReplayOptions
 from load.outcome import UI_PORT, ReplayOutcome, Target, locust_totals, start_web_ui
-from load.recorder import build_histograms
 from load.schedule import Plan
+from load.send_log import build_histograms
 from load.sender import REQUEST_TIMEOUT_S, Sender
 
 __all__ = ["START_LEAD_S", "UI_PORT", "ReplayOutcome", "Target", "run_replay", "start_web_ui"]

@@ -40,8 +40,8 @@ from locust.env import Environment
 
 from load.options import DEFAULT_DRAIN_S, MAX_IN_FLIGHT
 from load.profile import RenderedRequest
-from load.recorder import STATUS_ABORTED, STATUS_ERROR, STATUS_PREVENTED, SendLog
 from load.schedule import Plan
+from load.send_log import STATUS_ABORTED, STATUS_ERROR, STATUS_PREVENTED, SendLog
 
 __all__ = ["MAX_IN_FLIGHT", "REQUEST_TIMEOUT_S", "ReplayUser", "Sender", "error_label"]
 
@@ -207,7 +207,7 @@ class Sender:
         self._mono0 += seconds
 
     def statuses(self) -> list[int]:
-        """Every event's status so far (HTTP code, 0 not answered yet, <0 see load.recorder).
+        """Every event's status so far (HTTP code, 0 not answered yet, <0 see load.send_log).
 
         The sender's own list, filled in as answers come back: read it, do not change it.
         """

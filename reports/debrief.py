@@ -6,7 +6,7 @@ drill); a stack that names its agents (a bot) gets no debrief of its own. It hol
 - ``timeline``: posts delivered and the team's actions per bin of scenario time, plus the
   facilitator's pauses (with the time held), injections and end (from ``live.json``);
 - ``trainees``: one scorecard per human agent: cases, first responses and median first
-  response (``reports.agents``), and their own decisions (``reports.training_score``);
+  response (``reports.agent_scorecard``), and their own decisions (``reports.training_score``);
 - ``triage``: the stack's automatic triage, scored on its own;
 - ``simulated``: the simulated agents' line (never a trainee's moment);
 - ``moments``: the posts a trainee could have acted on that most needed a faster or
@@ -25,7 +25,7 @@ import numpy as np
 
 from reports.escalation import Correctness
 from reports.outcomes import Outcomes
-from reports.runfolder import RunData
+from reports.run_data import RunData
 from reports.training_score import (
     PrivateRule,
     TrainingDecisions,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from reports.outcomes import Outcomes
-from reports.runfolder import RunData
+from reports.run_data import RunData
 from reports.scope import Scope
 from reports.sections import Escalation
 from reports.stats import ratio

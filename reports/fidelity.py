@@ -15,7 +15,7 @@ import numpy as np
 
 from reports.latency import hdr_summary
 from reports.outcomes import Outcomes
-from reports.runfolder import RunData
+from reports.run_data import RunData
 from reports.scope import Scope, scope_counts, unsent_by_reason
 from reports.sections import Counts, Replay
 from reports.stats import summary

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reports.runfolder import RunData
+from reports.run_data import RunData
 from simulator.runfolder import NO_ROUTE, Actions, Events
 
 RESPONSE_ACTIONS = ("reply", "message")

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from reports.runfolder import RunData
+from reports.run_data import RunData
 from reports.sections import Reactions
 from reports.stats import ratio
 

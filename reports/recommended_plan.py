@@ -1,7 +1,7 @@
 """The recommended shift plan beside the rostered one, for the report's staffing section.
 
 ``recommended_plan(staffing, roster)`` takes the ``staffing`` section already computed
-(``reports.staffing.staffing_metrics``) and, per tier, solves the shift-plan integer
+(``reports.staffing_adequacy.staffing_metrics``) and, per tier, solves the shift-plan integer
 program (``simulator.staffing.shift_plan.solve_shifts``, HiGHS) on the same requirement the
 shortfalls count against (the simulation's where the tier has one, Erlang C otherwise),
 with the default shift lengths (4h, 6h, 8h where they fit the scenario, else half of it and
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports.roster import Roster
+from reports.scenario_facts import Roster
 from simulator.staffing.requirement import clock
 from simulator.staffing.shift_plan import DEFAULT_STEP_S, default_lengths, solve_shifts
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from reports.agents import agent_scorecard
+from reports.agent_scorecard import agent_scorecard
 from reports.debrief import debrief
 from reports.escalation import correctness, escalation_metrics
 from reports.fidelity import count_metrics, replay_metrics
@@ -22,8 +22,8 @@ from reports.latency import ingest_latency, response_latency
 from reports.outcomes import compute_outcomes
 from reports.reactions import reaction_metrics
 from reports.recommended_plan import recommended_plan
-from reports.roster import roster_of
-from reports.runfolder import RunData, load_run
+from reports.run_data import RunData, load_run
+from reports.scenario_facts import roster_of
 from reports.scope import scope_of
 from reports.sections import (
     MODES,
@@ -37,7 +37,7 @@ from reports.sections import (
     Staffing,
 )
 from reports.sentiment import sentiment_metrics
-from reports.staffing import DEFAULT_INTERVAL_S, staffing_metrics
+from reports.staffing_adequacy import DEFAULT_INTERVAL_S, staffing_metrics
 from reports.storm import storm_metrics
 from simulator.errors import InputError
 

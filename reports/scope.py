@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from reports.outcomes import Outcomes
-from reports.runfolder import RunData
+from reports.run_data import RunData
 
 FELL_BEHIND = "load-generator-behind"
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from reports.outcomes import Outcomes
-from reports.runfolder import RunData
+from reports.run_data import RunData
 from reports.sections import Sentiment
 from reports.stats import ratio
 

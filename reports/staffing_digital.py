@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from reports.outcomes import Outcomes
-from reports.roster import Roster
-from reports.runfolder import RunData
+from reports.run_data import RunData
+from reports.scenario_facts import Roster
 from reports.stats import ratio
 from simulator.scenario.vocab import PRIVATE_CHANNELS
 from simulator.staffing.requirement import clock

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from reports.runfolder import RunData
+from reports.run_data import RunData
 from reports.sections import Storm
 from simulator.runfolder import Categorical
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from reports.escalation import Correctness
 from reports.outcomes import Outcomes
-from reports.runfolder import RunData
+from reports.run_data import RunData
 from reports.stats import ratio
 from simulator.runfolder import NO_ROUTE
 from simulator.scenario.vocab import PRIVATE_CHANNELS

@@ -1,6 +1,6 @@
 """Post text: varied templates per intent, emotion and channel, rendered in vectorised batches.
 
-What is said comes from the scenario's ``Vocabulary`` (``simulator.crowd.content_packs``: the
+What is said comes from the scenario's ``Vocabulary`` (``simulator.scenario.content_packs``: the
 common templates, the brand's industry pack and the scenario's ``content:`` changes); how it
 is said depends on the channel. A tweet-like post is short, starts with or mentions the brand
 handle, may carry hashtags, abbreviations ("pls", "u", "bc") and a typo; an email is longer,
@@ -32,8 +32,8 @@ from simulator.crowd.content_format import (
     format_groups,
     format_wrapped,
 )
-from simulator.crowd.content_packs import DEFAULT_INDUSTRY, Vocabulary, vocabulary
-from simulator.crowd.content_templates import (
+from simulator.scenario.content_packs import DEFAULT_INDUSTRY, Vocabulary, vocabulary
+from simulator.scenario.content_templates import (
     ABBREVIATIONS,
     CLOSERS,
     EMAIL_CLOSINGS,
@@ -53,7 +53,7 @@ from simulator.scenario.vocab import (
 if TYPE_CHECKING:
     from simulator.scenario.models import Scenario
 
-__all__ = ["render_rows", "render_texts", "scenario_vocabulary"]
+__all__ = ["draw_randoms", "render_rows", "render_texts", "scenario_vocabulary"]
 
 RANDOM_COLUMNS = 12
 # Rows per rendering chunk: bounds temporary memory. Fixed, so a seed always gives the same text.
@@ -253,22 +253,28 @@ def render_texts(
     brand_tags: Sequence[str],
     topics: Sequence[str],
     incident_tags: Sequence[Sequence[str]],
-    rng: np.random.Generator,
+    rng: np.random.Generator | None = None,
     vocab: Vocabulary | None = None,
+    randoms: np.ndarray | None = None,
 ) -> list[str]:
     """Render one text per row; rows are in time order so a repost's parent comes first.
 
     ``handles`` and ``names`` are per author (object arrays); ``author`` indexes them per row.
     ``vocab`` is the industry vocabulary (``scenario_vocabulary``; default: the generic pack).
+    Every choice comes from ``draw_randoms(rng, n)``; ``randoms`` passes that matrix
+    drawn earlier instead (rows drawn apart and rendered together give the same texts).
     """
     vocab = vocab or vocabulary(DEFAULT_INDUSTRY)
     pools = _pools(brand_name, brand_handle, products, brand_tags, topics, incident_tags, vocab)
     people = _People(np.asarray(handles, dtype=object), np.asarray(names, dtype=object), author)
     n = len(intent)
+    if randoms is None:
+        assert rng is not None, "render_texts needs rng or randoms"
+        randoms = draw_randoms(rng, n)
     out = np.empty(n, dtype=object)
     for lo in range(0, n, TEXT_CHUNK):
         hi = min(n, lo + TEXT_CHUNK)
-        r = rng.integers(0, 2**31, size=(hi - lo, RANDOM_COLUMNS), dtype=np.int64)
+        r = randoms[lo:hi]
         kd, par = kind[lo:hi].astype(np.int64), parent[lo:hi].astype(np.int64)
         reposts = (kd == _KIND_REPOST) & (par >= 0)
         own = np.flatnonzero(~reposts)
@@ -287,6 +293,13 @@ def render_texts(
         )
         _render_reposts(out, lo + np.flatnonzero(reposts), par[reposts], people)
     return out.tolist()
+
+
+def draw_randoms(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The random numbers ``render_texts`` makes ``n`` rows' choices from (a chunk at a time)."""
+    chunks = [rng.integers(0, 2**31, size=(min(n, lo + TEXT_CHUNK) - lo, RANDOM_COLUMNS),
+                           dtype=np.int64) for lo in range(0, n, TEXT_CHUNK)]
+    return np.concatenate(chunks) if chunks else np.zeros((0, RANDOM_COLUMNS), dtype=np.int64)
 
 
 class _People:

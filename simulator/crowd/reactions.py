@@ -127,6 +127,7 @@ class ReactionEngine:
         self.prevented_by: dict[int, dict[str, Any]] = {}
         self.cause: dict[int, dict[str, Any]] = {}
         self.added: list[NewPost] = []
+        self._untexted: list[tuple[NewRows, list[dict[str, Any]]]] = []  # (rows, their events)
         self.counts = {"answered_in_time": 0, "answered_late": 0, "wrong": 0,
                        "answer_backs": 0, "backlash": 0, "backlash_cascade": 0}
 
@@ -205,10 +206,10 @@ class ReactionEngine:
 
     def _damp(self, i: int, at: float, keep: float, by: dict[str, Any], change: Change) -> None:
         """Thin the not-yet-sent descendants of ``i``: each kept with probability ``keep``."""
-        if keep >= 1.0:
-            return
-        rng = self._rng(DAMP, i)
         stack = list(reversed(self.children(i)))
+        if keep >= 1.0 or not stack:
+            return
+        rng = self._rng(DAMP, i)  # made only when there is something to draw for (~10 us)
         while stack:
             c = stack.pop()
             if c in self.prevented_by:
@@ -292,8 +293,22 @@ class ReactionEngine:
         self.counts["backlash_cascade"] += len(rows) - 1
         self._add(rows, i, cause, change)
 
+    def render_texts(self) -> None:
+        """Write the texts of the posts added since the last call, rendered in one batch.
+
+        Call it before reading a new post's ``text``: until then it is ``""``.
+        """
+        batch, self._untexted = self._untexted, []
+        self.posts.render_texts([rows for rows, _ in batch])
+        for rows, events in batch:
+            assert rows.text is not None
+            for event, text in zip(events, rows.text, strict=True):
+                event["text"] = text
+
     def _add(self, rows: NewRows, parent: int, cause: dict[str, Any], change: Change) -> None:
         first = len(self.t)
+        events: list[dict[str, Any]] = []
+        self._untexted.append((rows, events))
         thread = self.thread[parent]
         for r in range(len(rows)):
             idx = first + r
@@ -317,6 +332,7 @@ class ReactionEngine:
             row_cause = cause if r == 0 else {**cause, "reaction": cause["reaction"] + "-cascade"}
             self.cause[idx] = row_cause
             post = NewPost(idx, t, self._event(rows, r, idx, p, thread, row_cause))
+            events.append(post.event)
             self.added.append(post)
             change.add.append(post)
 
@@ -334,7 +350,7 @@ class ReactionEngine:
                        "followers": int(rows.followers[r]), "verified": bool(rows.verified[r]),
                        "customer_id": customer_id(customer),
                        "segment": SEGMENTS[int(rows.segment[r])]},
-            "text": rows.text[r], "lang": "en",
+            "text": "", "lang": "en",  # until ``render_texts``
             "incident": self.posts.scenario.incidents[inc].id if inc >= 0 else None,
             "labels": {"intent": INTENTS[int(rows.intent[r])],
                        "emotion": EMOTIONS[int(rows.emotion[r])],

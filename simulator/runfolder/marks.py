@@ -41,6 +41,7 @@ def annotate_events(path: Path, engine: ReactionEngine, prevented: Iterable[int]
             edits.setdefault(j, {})["cause"] = engine.cause[j]
     for k, extra in edits.items():
         scripted[k] = orjson.dumps({**orjson.loads(scripted[k]), **extra})
+    engine.render_texts()
     for post in engine.added:
         event = post.event
         if post.index in prevented:

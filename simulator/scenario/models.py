@@ -23,20 +23,20 @@ from pydantic import (
     model_validator,
 )
 
-from simulator.crowd.content_packs import (
+from simulator.errors import InputError
+from simulator.scenario.content_packs import (
     DEFAULT_INDUSTRY,
     INDUSTRIES,
     ContentSection,
     content_problem,
 )
-from simulator.errors import InputError
 from simulator.scenario.distributions import DistSpec
 from simulator.scenario.policy import Action, Condition, PolicyRule
 from simulator.scenario.reactions_spec import Reactions
+from simulator.scenario.roster import Duration, ServiceLevel, Share, Shift, Team, Tier, check_shifts
 from simulator.scenario.units import parse_rate
 from simulator.scenario.validation import format_validation_error, read_yaml_mapping
 from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS
-from simulator.team.roster import Duration, ServiceLevel, Share, Shift, Team, Tier, check_shifts
 
 __all__ = [
     "Action",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from simulator.scenario.distributions import DistSpec
-from simulator.team.roster import Share
+from simulator.scenario.roster import Share
 
 __all__ = ["ANSWER_BACK_KINDS", "AnswerEffect", "Reactions", "WrongHandling"]
 

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.scenario.roster import Shift, Team
 from simulator.staffing.shift_plan import ShiftSpec, segments
 from simulator.team.model import TeamRun
-from simulator.team.roster import Shift, Team
 
 __all__ = ["ClassService", "SlaClass", "interval_service", "planned_team", "sla_classes"]
 

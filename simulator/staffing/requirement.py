@@ -40,10 +40,10 @@ from typing import Any
 
 import numpy as np
 
+from simulator.scenario.roster import ServiceLevel, Team, Tier
 from simulator.staffing.erlang import erlang_a_required, erlang_c_required
 from simulator.team.model import NOISE_PRIORITY, TeamRun
 from simulator.team.queuesim import Arrivals, Classes, Post, QueueState, run_interval_by_class
-from simulator.team.roster import ServiceLevel, Team, Tier
 from simulator.team.statistics import class_levels, rostered_agents, tier_figures
 
 __all__ = [

@@ -2,8 +2,8 @@
 
 ``schedule(scenario, options)`` does, per round:
 
-1. **Requirement** (first round only): ``simulator.team.simulation.plan`` over ``replications``
-   coupled runs gives each tier's ``required_sim`` per interval.
+1. **Requirement** (first round only): ``simulator.staffing.simulated_runs.plan`` over
+   ``replications`` coupled runs gives each tier's ``required_sim`` per interval.
 2. **Solve**: ``simulator.staffing.shift_plan.solve_shifts`` per tier: shifts of the allowed lengths
    and starts covering that requirement at the least paid agent-hours (HiGHS).
 3. **Verify**: the scenario runs again, crowd and team coupled (whatever ``simulate``
@@ -43,7 +43,8 @@ from simulator.staffing.shift_plan import (
     on_duty,
     solve_shifts,
 )
-from simulator.team.simulation import plan, simulate
+from simulator.staffing.simulated_runs import plan
+from simulator.team.simulation import simulate
 
 __all__ = [
     "MAX_ROUNDS",

@@ -38,13 +38,14 @@ NO_PRIORITY = 4  # the team model's priority for posts without one
 class ClosedLoop:
     """One coupled run's parts: the scripted table, the engine and the team's result.
 
-    ``turn_replies``: ``(post, at)`` for each answer-back the team answered in its thread.
+    ``turn_replies``: ``(post, at)`` for each answer-back the team answered in its thread;
+    ``sim_events``: SimPy events scheduled (for bench/simulate.py's ratio).
     """
 
     def __init__(self, table: EventTable, engine: ReactionEngine, team: TeamRun,
-                 delivered: int, turn_replies: list[tuple[int, float]]) -> None:
+                 delivered: int, turn_replies: list[tuple[int, float]], sim_events: int) -> None:
         self.table, self.engine, self.team, self.delivered = table, engine, team, delivered
-        self.turn_replies = turn_replies
+        self.turn_replies, self.sim_events = turn_replies, sim_events
 
 
 def run_closed_loop(scenario: Scenario, seed: int, team_rng: np.random.Generator,
@@ -122,9 +123,11 @@ def run_closed_loop(scenario: Scenario, seed: int, team_rng: np.random.Generator
     env.run(until=scenario.duration)
     drain()
     engine.due_until(scenario.duration)
+    engine.render_texts()
     if progress is not None:
         progress(state["delivered"], scenario.duration, scenario.duration)
     team = model.result()
     if not record_actions:
         team.actions.clear()
-    return ClosedLoop(table, engine, team, state["delivered"], turn_replies)
+    sim_events = next(env._eid)  # noqa: SLF001 - SimPy's event counter (read only)
+    return ClosedLoop(table, engine, team, state["delivered"], turn_replies, sim_events)

@@ -48,7 +48,7 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from simulator.team.roster import Team
+from simulator.scenario.roster import Team
 from simulator.team.routing import (
     NO_ROUTE,
     NOISE_PRIORITY,

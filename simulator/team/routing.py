@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from simulator.team.roster import Tier
+from simulator.scenario.roster import Tier
 
 __all__ = ["MISROUTE_PRIORITY", "NOISE_PRIORITY", "NO_ROUTE", "decide", "misroute",
            "next_tier", "tier_for"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.team.roster import ServiceClasses, Tier
+from simulator.scenario.roster import ServiceClasses, Tier
 
 __all__ = ["TeamRun"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from simulator.team.roster import Tier
+from simulator.scenario.roster import Tier
 
 __all__ = ["QUEUE_LEVELS", "TierState"]
 

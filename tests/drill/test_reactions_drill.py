@@ -184,6 +184,7 @@ def test_a_canned_frontline_reply_to_legal_threats_brings_backlash(tmp_path: Pat
                                                                       results))
     for a in lines(tmp_path / "canned" / "actions.jsonl"):
         engine.on_action(a["event_id"], a["action"], a["at"], a["route"], a["tier"])
+    engine.render_texts()  # one batch here; the drill rendered a batch per read of actions
     drilled = events[results["counts"]["scripted"]:]
     assert [p.event for p in engine.added] == [
         {k: v for k, v in e.items() if k != "prevented_by"} for e in drilled]

@@ -16,9 +16,9 @@ import numpy as np
 
 from reports import build_results, render_report
 from reports.outcomes import compute_outcomes
-from reports.roster import roster_of
-from reports.runfolder import load_run
-from reports.staffing import SIM_POST_BUDGET, staffing_metrics
+from reports.run_data import load_run
+from reports.scenario_facts import roster_of
+from reports.staffing_adequacy import SIM_POST_BUDGET, staffing_metrics
 from simulator.scenario.models import Scenario
 from simulator.staffing import erlang
 from tests.reports.staffing_runs import (

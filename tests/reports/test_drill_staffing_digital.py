@@ -10,9 +10,9 @@ import numpy as np
 
 from bench.synthetic_run import make_event, tiny_scenario, write_run
 from reports.outcomes import compute_outcomes
-from reports.roster import roster_of
-from reports.runfolder import load_run
-from reports.staffing import staffing_metrics
+from reports.run_data import load_run
+from reports.scenario_facts import roster_of
+from reports.staffing_adequacy import staffing_metrics
 from simulator.scenario.models import Scenario
 from simulator.staffing import erlang
 from tests.reports.staffing_runs import poisson_times

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from run_drill import main
-from simulator.crowd.content_packs import INDUSTRIES, marker_pattern
 from simulator.crowd.model import generate
+from simulator.scenario.content_packs import INDUSTRIES, marker_pattern
 from simulator.scenario.models import load_scenario
 from simulator.scenario.summary import summarize
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
+from simulator.scenario.roster import Team
 from simulator.staffing.plan_verify import interval_service, planned_team, sla_classes
 from simulator.staffing.shift_plan import ShiftSpec
 from simulator.team.model import TeamModel, feed
-from simulator.team.roster import Team
 
 HORIZON = 1800.0
 

@@ -9,11 +9,11 @@ import numpy as np
 import simpy
 
 from simulator.scenario.distributions import DistSpec
+from simulator.scenario.roster import ServiceLevel, Shift, Team, Tier
 from simulator.staffing.erlang import erlang_c_required
 from simulator.staffing.requirement import simulated_required, staffing_plan
 from simulator.team.model import TeamModel, feed
 from simulator.team.queuesim import Arrivals, QueueState, run_interval
-from simulator.team.roster import ServiceLevel, Shift, Team, Tier
 
 INTERVAL, AHT, WITHIN, TARGET = 900.0, 180.0, 20.0, 0.8
 REPS = 24

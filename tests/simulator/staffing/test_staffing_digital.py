@@ -10,6 +10,7 @@ import pytest
 import simpy
 
 from simulator.scenario.distributions import DistSpec
+from simulator.scenario.roster import PrivateLevel, ServiceClasses, ServiceLevel, Shift, Team, Tier
 from simulator.staffing.erlang import erlang_c_required
 from simulator.staffing.requirement import simulated_required, staffing_plan
 from simulator.staffing.requirement_print import plan_json, plan_table
@@ -21,7 +22,6 @@ from simulator.team.queuesim import (
     run_interval,
     run_interval_by_class,
 )
-from simulator.team.roster import PrivateLevel, ServiceClasses, ServiceLevel, Shift, Team, Tier
 
 INTERVAL, AHT, WITHIN, TARGET = 900.0, 180.0, 20.0, 0.8
 RATE = 100 / 1800  # 10 Erlangs: Erlang C needs 14 servers
@@ -127,7 +127,8 @@ def test_simulate_writes_digital_figures_to_team_json() -> None:
     import yaml
 
     from simulator.scenario.models import parse_scenario
-    from simulator.team.simulation import plan, simulate, team_json
+    from simulator.staffing.simulated_runs import plan, team_json
+    from simulator.team.simulation import simulate
 
     smoke = Path(__file__).parents[3] / "scenarios" / "ci-smoke.yaml"
     data = yaml.safe_load(smoke.read_text(encoding="utf-8"))

@@ -9,9 +9,9 @@ import pytest
 import simpy
 
 from simulator.scenario.distributions import DistSpec
+from simulator.scenario.roster import Shift, Team, Tier
 from simulator.staffing.erlang import erlang_a_metrics, erlang_c_metrics
 from simulator.team.model import NOISE_HANDLE_S, TeamModel, TeamRun, feed
-from simulator.team.roster import Shift, Team, Tier
 from simulator.team.statistics import tier_figures
 
 LAM, AHT, AGENTS, WITHIN = 10.0, 1.0, 14, 0.2  # the 100-per-30-min example, time in AHT units

@@ -10,9 +10,9 @@ import pytest
 import simpy
 
 from simulator.scenario.distributions import DistSpec
+from simulator.scenario.roster import PrivateLevel, ServiceClasses, ServiceLevel, Shift, Team, Tier
 from simulator.staffing.erlang import erlang_c_metrics
 from simulator.team.model import TeamModel, TeamRun, feed
-from simulator.team.roster import PrivateLevel, ServiceClasses, ServiceLevel, Shift, Team, Tier
 from simulator.team.statistics import class_levels, conversation_figures, tier_figures
 
 CONST10 = DistSpec(dist="constant", value=10.0)

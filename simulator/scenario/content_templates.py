@@ -2,7 +2,7 @@
 
 Everything here must read right for any business: what belongs to one industry (its places,
 staff, hazards, slang, baseline topics and its own templates) lives in that industry's pack
-(``simulator/crowd/packs/<industry>.yaml``), and the templates below name it through pack words.
+(``simulator/scenario/packs/<industry>.yaml``), and the templates below name it through pack words.
 
 Placeholders: {b} brand name, {h} brand handle, {p} product, {topic}, {n} a small count,
 {mins} minutes, {ref} a reference code, {day}, {amt} an amount, {city} (``COMMON_WORDS``,

@@ -1,7 +1,7 @@
 """Industry vocabulary packs and the scenario's ``content:`` section, merged into a Vocabulary.
 
-A pack (``simulator/crowd/packs/<industry>.yaml``, package data) holds what belongs to one kind of
-business: its marker words, suggested products, the share of security posts written in
+A pack (``simulator/scenario/packs/<industry>.yaml``, package data) holds what belongs to
+one kind of business: its marker words, suggested products, the share of security posts written in
 leetspeak, the words the common templates need (``content_templates.SLOTS``), baseline topics,
 its own templates and extra sentences per intent, and community slang for short posts. Packs
 are validated when first loaded, with the same one-line messages as scenario files.
@@ -23,7 +23,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from simulator.crowd.content_templates import (
+from simulator.errors import InputError
+from simulator.scenario.content_templates import (
     COMMON_CORES,
     COMMON_EXTRAS,
     COMMON_TAILS,
@@ -31,7 +32,6 @@ from simulator.crowd.content_templates import (
     FIELDS,
     SLOTS,
 )
-from simulator.errors import InputError
 from simulator.scenario.validation import format_validation_error, read_yaml_mapping
 from simulator.scenario.vocab import INTENTS
 
@@ -171,7 +171,7 @@ def load_pack(industry: str) -> Pack:
     """The validated pack of ``industry``; ``InputError`` (one line) if it is unknown or bad."""
     if industry not in INDUSTRIES:
         raise InputError(f"brand.industry must be one of {', '.join(INDUSTRIES)}, got {industry!r}")
-    return read_pack(PACK_DIR / f"{industry}.yaml", f"simulator/crowd/packs/{industry}.yaml")
+    return read_pack(PACK_DIR / f"{industry}.yaml", f"simulator/scenario/packs/{industry}.yaml")
 
 
 def read_pack(path: Path, source: str) -> Pack:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from load.recorder import (
+from load.send_log import (
     HDR_NAMES,
     STATUS_ERROR,
     SendLog,

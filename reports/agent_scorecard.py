@@ -14,7 +14,7 @@ import numpy as np
 
 from reports.escalation import Correctness
 from reports.outcomes import Outcomes
-from reports.runfolder import RunData
+from reports.run_data import RunData
 from reports.stats import ratio
 
 

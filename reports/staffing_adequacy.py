@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from reports.outcomes import Outcomes
-from reports.roster import Roster, TierPlan
-from reports.runfolder import RunData
+from reports.run_data import RunData
+from reports.scenario_facts import Roster, TierPlan
 from reports.staffing_digital import erlang_vs_sim, first_response_levels, team_tier
 from reports.stats import ratio
 from simulator.scenario.vocab import PRIVATE_CHANNELS

@@ -12,7 +12,9 @@ import pytest
 
 from run_drill import main
 from simulator.crowd.content import render_rows, render_texts
-from simulator.crowd.content_packs import (
+from simulator.crowd.model import generate
+from simulator.errors import InputError
+from simulator.scenario.content_packs import (
     INDUSTRIES,
     PACK_DIR,
     load_pack,
@@ -20,9 +22,7 @@ from simulator.crowd.content_packs import (
     read_pack,
     vocabulary,
 )
-from simulator.crowd.content_templates import SLOTS
-from simulator.crowd.model import generate
-from simulator.errors import InputError
+from simulator.scenario.content_templates import SLOTS
 from simulator.scenario.models import Scenario, parse_scenario
 from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIVATE_CHANNELS
 

@@ -15,17 +15,6 @@ from reports import build_results, render_report
 
 AT = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SECTIONS = (
     "verdict",
     "storm",
@@ -73,8 +62,10 @@ def _hostile_run(run_folder: RunFolders) -> Path:
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    from tests.browser import launch
+
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch(pw)
         yield chromium
         chromium.close()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
@@ -17,6 +16,7 @@ import pytest
 import yaml
 
 import run_drill
+from tests.drill.drill_process import cli
 
 pytestmark = pytest.mark.slow  # drills in subprocesses
 
@@ -27,9 +27,8 @@ DRILL_TIMEOUT_S = 240
 
 
 def _drill(run_dir: Path, scenario: Path = SMOKE, *extra: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, str(ROOT / "run_drill.py"), "drill", str(scenario), "-o", str(run_dir),
-           "--platform-port", "0", "--gate", "--gates", str(SMOKE_GATES), *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=DRILL_TIMEOUT_S, cwd=ROOT)
+    return cli("drill", str(scenario), "-o", str(run_dir), "--platform-port", "0", "--gate",
+               "--gates", str(SMOKE_GATES), *extra, timeout=DRILL_TIMEOUT_S)
 
 
 def _verdicts(run_dir: Path) -> dict[str, bool]:

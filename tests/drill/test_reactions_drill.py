@@ -26,6 +26,7 @@ from load.launcher import free_port
 from simulator.crowd.reactions import ReactionEngine
 from simulator.runfolder import read_jsonl
 from simulator.scenario.models import load_scenario
+from tests.drill.drill_process import cli
 from tests.loopback import InThreadServer, QuietHandler, post
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,9 +82,7 @@ def scripted() -> Iterator[Any]:
 
 
 def drill(out: Path, *args: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "run_drill.py", "drill", str(SMOKE), "-o", str(out),
-                           "--speed", SPEED, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=180)
+    done = cli("drill", str(SMOKE), "-o", str(out), "--speed", SPEED, *args, timeout=180)
     assert done.returncode == 0, done.stderr
     return orjson.loads((out / "results.json").read_bytes())
 

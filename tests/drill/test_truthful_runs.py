@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,15 +17,10 @@ import orjson
 import pytest
 import yaml
 
-from tests.drill.drill_process import ROOT, SCENARIO, Drill, check_run
+from tests.drill.drill_process import ROOT, SCENARIO, Drill, check_run, cli
 from tests.loopback import InThreadServer, QuietHandler, post
 
 pytestmark = pytest.mark.slow
-
-
-def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "run_drill.py", *args], cwd=ROOT, text=True,
-                          capture_output=True, timeout=timeout)
 
 
 def results_of(run: Path) -> dict[str, Any]:

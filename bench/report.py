@@ -38,7 +38,8 @@ from bench.synthetic_run import (  # noqa: E402
 )
 from reports.report import render_report  # noqa: E402
 from reports.results import build_results  # noqa: E402
-from simulator.runfolder import arrow as arrowload  # noqa: E402
+from simulator.runfolder import read_columns  # noqa: E402
+from simulator.runfolder.records import Author, Event  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "report-1m"
 INTENTS = ("complaint", "noise", "legal_threat")
@@ -62,32 +63,31 @@ def synthesise(n: int, rng: np.random.Generator) -> Path:
 
     def events() -> Iterator[dict[str, Any]]:
         for i in range(n):
-            yield {
-                "id": f"ev-{i:07d}", "t": float(t[i]), "channel": CHANNELS[channel[i]],
-                "kind": "post", "parent": None, "thread": f"th-{i // 3:07d}",
-                "author": {"handle": f"@user{i % 50000}", "name": "Jane Doe",
-                           "followers": 1340, "verified": False,
-                           "customer_id": f"C-{i % 50000:06d}", "segment": "regular"},
-                "text": TEXTS[intent[i]], "lang": "en",
-                "incident": "payments-down" if i % 2 else None,
-                "labels": {"intent": INTENTS[intent[i]], "emotion": "angry", "sentiment": -0.6,
-                           "expected": expected[intent[i]]},
-            }
+            yield Event(
+                id=f"ev-{i:07d}", t=float(t[i]), channel=CHANNELS[channel[i]], kind="post",
+                thread=f"th-{i // 3:07d}",
+                author=Author(handle=f"@user{i % 50000}", name="Jane Doe", followers=1340,
+                              verified=False, customer_id=f"C-{i % 50000:06d}",
+                              segment="regular"),
+                text=TEXTS[intent[i]], intent=INTENTS[intent[i]], emotion="angry",
+                sentiment=-0.6, expected=expected[intent[i]],
+                incident="payments-down" if i % 2 else None).as_dict()
 
     def actions() -> Iterator[dict[str, Any]]:
         for i in range(n):
             exp = expected[intent[i]]
-            if exp["respond"]:
-                decided = ("care", 1, "p3") if misroute[i] else (
-                    exp["route"], exp["tier"], exp["priority"])
-                yield from answered(f"ev-{i:07d}", float(t[i]), *decided, f"a-{i % 40:02d}",
-                                    "Sorry, on it", float(t[i] + delay[i]))
+            if exp.respond:
+                route, tier, prio = (("care", 1, "p3") if misroute[i]
+                                     else (exp.route, exp.tier, exp.priority))
+                yield from answered(f"ev-{i:07d}", float(t[i]), route, tier, prio,
+                                    f"a-{i % 40:02d}", "Sorry, on it", float(t[i] + delay[i]))
 
     seconds = 60
     per_second = np.bincount((t / 60).astype(int), minlength=seconds)[:seconds].tolist()
-    sends = {"intended_s": t / 60.0, "lag_ms": rng.uniform(0, 3, n),
-             "latency_ms": rng.lognormal(1.0, 0.6, n), "service_ms": rng.lognormal(0.9, 0.6, n),
-             "status": np.full(n, 202, dtype=np.int16)}
+    sends: dict[str, np.ndarray] = {
+        "intended_s": t / 60.0, "lag_ms": rng.uniform(0, 3, n),
+        "latency_ms": rng.lognormal(1.0, 0.6, n), "service_ms": rng.lognormal(0.9, 0.6, n),
+        "status": np.full(n, 202, dtype=np.int16)}
     return write_run(OUT, events(), actions(), drill_replay(n, per_second), sends)
 
 
@@ -119,13 +119,9 @@ def main() -> None:
     scenario = tiny_scenario()
     floor = read_only(run)
     start = time.perf_counter()
-    events, ids = arrowload.read_events(run / "events.jsonl")
-    t_events = time.perf_counter() - start
-    arrowload.read_actions(run / "actions.jsonl", ids)
-    t_actions = time.perf_counter() - start - t_events
-    del events, ids
-    print(f"  (alone: events.jsonl -> columns {t_events:.2f} s, ", end="")
-    print(f"actions.jsonl -> columns {t_actions:.2f} s, pyarrow reader)")
+    read_columns(run)
+    t_columns = time.perf_counter() - start
+    print(f"  (alone: events.jsonl + actions.jsonl -> columns {t_columns:.2f} s, pyarrow reader)")
     start = time.perf_counter()
     results = build_results(run, scenario, "drill", ["bench/report.py", str(n)])
     built = time.perf_counter() - start

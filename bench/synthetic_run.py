@@ -19,6 +19,7 @@ import numpy as np
 import yaml
 
 from simulator.runfolder import append_lines, write_json, write_sends
+from simulator.runfolder.records import Author, Event, Expected
 from simulator.scenario.models import Scenario, parse_scenario
 from simulator.scenario.policy import apply_policy
 from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, SEGMENTS
@@ -39,10 +40,9 @@ def tiny_scenario(**overrides: Any) -> Scenario:
 
 
 @cache
-def expected_labels(intent: str, channel: str = "twitter") -> dict[str, Any]:
-    """``labels.expected`` of a plain post (angry, regular author) under the tiny storm's
-    policy: the first matching rule, as the generator writes it (one shared dict per
-    intent and channel: copy it before changing it)."""
+def expected_labels(intent: str, channel: str = "twitter") -> Expected:
+    """How the tiny storm's policy says a plain post (angry, regular author) must be handled:
+    its first matching rule."""
     def code(vocab: tuple[str, ...], name: str) -> np.ndarray:
         return np.array([vocab.index(name)])
 
@@ -53,29 +53,26 @@ def expected_labels(intent: str, channel: str = "twitter") -> dict[str, Any]:
                        followers=np.array([FOLLOWERS]), incident=np.array([-1]),
                        incident_ids=scenario.incident_ids)
     prio, within = int(exp.priority[0]), float(exp.respond_within_s[0])
-    return {"route": exp.routes[int(exp.route[0])], "tier": int(exp.tier[0]),
-            "priority": f"p{prio}" if prio else None, "respond": bool(exp.respond[0]),
-            "respond_within_s": None if within != within else within}
+    return Expected(route=exp.routes[int(exp.route[0])], tier=int(exp.tier[0]),
+                    priority=f"p{prio}" if prio else None, respond=bool(exp.respond[0]),
+                    respond_within_s=None if within != within else within)
 
 
 def make_event(i: int, t: float, intent: str, text: str | None = None,
                channel: str = "twitter", incident: str | None = None, sentiment: float = -0.5,
                thread: str | None = None) -> dict[str, Any]:
-    """One event as DESIGN.md section 5 writes it (id ``ev-{i:06d}``)."""
-    return {
-        "id": f"ev-{i:06d}", "t": t, "channel": channel, "kind": "post", "parent": None,
-        "thread": thread or f"th-{i:04d}",
-        "author": {"handle": f"@user{i}", "name": f"User {i}", "followers": FOLLOWERS,
-                   "verified": False, "customer_id": None, "segment": "regular"},
-        "text": text if text is not None else f"post {i} about {intent}",
-        "lang": "en", "incident": incident,
-        "labels": {"intent": intent, "emotion": "angry", "sentiment": sentiment,
-                   "expected": dict(expected_labels(intent, channel))},
-    }
+    """One event as events.jsonl holds it (id ``ev-{i:06d}``, ``t`` to the millisecond)."""
+    return Event(
+        id=f"ev-{i:06d}", t=t, channel=channel, kind="post", thread=thread or f"th-{i:04d}",
+        author=Author(handle=f"@user{i}", name=f"User {i}", followers=FOLLOWERS, verified=False,
+                      customer_id=None, segment="regular"),
+        text=text if text is not None else f"post {i} about {intent}", intent=intent,
+        emotion="angry", sentiment=sentiment, expected=expected_labels(intent, channel),
+        incident=incident).as_dict()
 
 
-def answered(event_id: str, t: float, route: str, tier: int, priority: str, agent: str,
-             text: str, reply_at: float) -> list[dict[str, Any]]:
+def answered(event_id: str, t: float, route: str, tier: int, priority: str | None,
+             agent: str, text: str, reply_at: float) -> list[dict[str, Any]]:
     """A stack's triage of a post one second after it (``route``, ``tier``, ``priority``) and
     its agent's reply at ``reply_at``, as actions.jsonl lines."""
     return [

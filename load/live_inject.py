@@ -3,11 +3,11 @@
 ``Injection`` is one request from the facilitator page: a single typed post (intent,
 emotion, channel chosen) or a preset incident (``PRESETS``: "a journalist asks for
 comment", "an influencer with 2M followers joins", ...). ``build_events`` turns it into
-event dicts of DESIGN.md section 5: labels from the scenario's policy
-(``simulator.scenario.policy.CompiledPolicy``), text from
-``simulator.crowd.content.render_texts`` when
-none was typed, sentiment drawn around the emotion's centre like the generator's. Ids are
-``ev-live-NNNN`` so they never collide with generated ones.
+events of DESIGN.md section 5 (``simulator.runfolder.Event`` records, as dicts): labels
+from the scenario's policy (``simulator.scenario.policy.CompiledPolicy``), text from
+``simulator.crowd.content.render_texts`` when none was typed, sentiment drawn around the
+emotion's centre like the generator's. Ids are ``ev-live-NNNN`` so they never collide with
+generated ones.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 from simulator.crowd.content import render_texts, scenario_vocabulary
 from simulator.crowd.storm_table import SENTIMENT_CENTRE, SENTIMENT_SD
 from simulator.errors import InputError
+from simulator.runfolder.records import Author, Event, Expected
 from simulator.scenario.policy import CompiledPolicy
 from simulator.scenario.vocab import CHANNELS, EMOTIONS, INTENTS, KINDS, PRIVATE_CHANNELS, SEGMENTS
 
@@ -112,7 +113,7 @@ def injection_from_json(data: Any) -> Injection:
 
 
 def _expected(policy: CompiledPolicy, spec: Injection, kind: str, incident: int,
-              n: int) -> list[dict[str, Any]]:
+              n: int) -> list[Expected]:
     def col(vocab: tuple[str, ...], value: str) -> np.ndarray:
         return np.full(n, vocab.index(value), dtype=np.int64)
 
@@ -126,9 +127,9 @@ def _expected(policy: CompiledPolicy, spec: Injection, kind: str, incident: int,
         respond = bool(exp.respond[i])
         within = float(exp.respond_within_s[i])
         prio = int(exp.priority[i])
-        out.append({"route": exp.routes[int(exp.route[i])], "tier": int(exp.tier[i]),
-                    "priority": f"p{prio}" if prio else None, "respond": respond,
-                    "respond_within_s": within if respond and within == within else None})
+        out.append(Expected(route=exp.routes[int(exp.route[i])], tier=int(exp.tier[i]),
+                            priority=f"p{prio}" if prio else None, respond=respond,
+                            respond_within_s=within if respond and within == within else None))
     return out
 
 
@@ -161,21 +162,18 @@ def build_events(scenario: Any, spec: Injection, t: float, first: int,
     expected = _expected(policy, spec, kind, incident, n)
     centre = SENTIMENT_CENTRE[spec.emotion]
     sentiments = np.clip(centre + rng.normal(0, SENTIMENT_SD, n), -1, 1)
-    events = []
-    for i in range(n):
-        ev_id = f"ev-live-{first + i:04d}"
-        events.append({
-            "id": ev_id, "t": round(t, 3), "channel": spec.channel, "kind": kind,
-            "parent": None, "thread": f"th-live-{first + i:04d}",
-            "author": {"handle": handles[i], "name": names[i], "followers": spec.followers,
-                       "verified": spec.verified, "customer_id": spec.customer_id,
-                       "segment": spec.segment},
-            "text": texts[i], "lang": "en",
-            "incident": scenario.incident_ids[incident] if incident >= 0 else None,
-            "labels": {"intent": spec.intent, "emotion": spec.emotion,
-                       "sentiment": round(float(sentiments[i]), 3), "journey_step": None,
-                       "follows": None, "expected": expected[i], "injected": spec.title}})
-    return events
+    return [
+        Event(id=f"ev-live-{first + i:04d}", t=t, channel=spec.channel, kind=kind,
+              thread=f"th-live-{first + i:04d}",
+              author=Author(handle=handles[i], name=names[i], followers=spec.followers,
+                            verified=spec.verified, customer_id=spec.customer_id,
+                            segment=spec.segment),
+              text=texts[i],
+              incident=scenario.incident_ids[incident] if incident >= 0 else None,
+              intent=spec.intent, emotion=spec.emotion, sentiment=float(sentiments[i]),
+              expected=expected[i], injected=spec.title).as_dict()
+        for i in range(n)
+    ]
 
 
 def with_count(spec: Injection, count: int) -> Injection:

@@ -34,6 +34,7 @@ import numpy as np
 from simulator.crowd.audience import customer_id
 from simulator.crowd.reaction_posts import Authored, NewRows, PostMaker
 from simulator.runfolder.event_table import EventTable, event_id
+from simulator.runfolder.records import Author, Event, Expected
 from simulator.scenario.models import Scenario
 from simulator.scenario.reactions_spec import ANSWER_BACK_KINDS, Reactions
 from simulator.scenario.vocab import (
@@ -341,29 +342,25 @@ class ReactionEngine:
         prio = int(rows.priority[r])
         within = float(rows.respond_within_s[r])
         inc = int(rows.incident[r])
-        customer = int(rows.customer[r])
-        return {
-            "id": event_id(idx), "t": round(float(rows.t[r]), 3),
-            "channel": CHANNELS[int(rows.channel[r])], "kind": KINDS[int(rows.kind[r])],
-            "parent": event_id(parent), "thread": f"th-{thread:07d}",
-            "author": {"handle": rows.handle[r], "name": rows.name[r],
-                       "followers": int(rows.followers[r]), "verified": bool(rows.verified[r]),
-                       "customer_id": customer_id(customer),
-                       "segment": SEGMENTS[int(rows.segment[r])]},
-            "text": "", "lang": "en",  # until ``render_texts``
-            "incident": self.posts.scenario.incidents[inc].id if inc >= 0 else None,
-            "labels": {"intent": INTENTS[int(rows.intent[r])],
-                       "emotion": EMOTIONS[int(rows.emotion[r])],
-                       "sentiment": round(float(rows.sentiment[r]), 3),
-                       "journey_step": None, "follows": None,
-                       "expected": {"route": rows.route[r], "tier": int(rows.tier[r]),
-                                    "priority": PRIORITIES[prio - 1] if prio else None,
-                                    "respond": bool(rows.respond[r]),
-                                    "respond_within_s": within if within == within else None}},
-            "cause": cause,
+        return Event(
+            id=event_id(idx), t=float(rows.t[r]), channel=CHANNELS[int(rows.channel[r])],
+            kind=KINDS[int(rows.kind[r])], parent=event_id(parent), thread=f"th-{thread:07d}",
+            author=Author(handle=rows.handle[r], name=rows.name[r],
+                          followers=int(rows.followers[r]), verified=bool(rows.verified[r]),
+                          customer_id=customer_id(int(rows.customer[r])),
+                          segment=SEGMENTS[int(rows.segment[r])]),
+            text="",  # until ``render_texts``
+            incident=self.posts.scenario.incidents[inc].id if inc >= 0 else None,
+            intent=INTENTS[int(rows.intent[r])], emotion=EMOTIONS[int(rows.emotion[r])],
+            sentiment=float(rows.sentiment[r]),
+            expected=Expected(route=rows.route[r], tier=int(rows.tier[r]),
+                              priority=PRIORITIES[prio - 1] if prio else None,
+                              respond=bool(rows.respond[r]),
+                              respond_within_s=within if within == within else None),
+            cause=cause,
             # an answer-back replies to the stack's own reply when the platform knows its id
-            **({"in_reply_to": cause["in_reply_to"]} if "in_reply_to" in cause else {}),
-        }
+            in_reply_to=cause.get("in_reply_to"),
+        ).as_dict()
 
     # -- silence -------------------------------------------------------------------------
     def due_until(self, t: float) -> list[int]:

@@ -5,7 +5,7 @@ the vocab tuples (``simulator.scenario.vocab``); ``incident`` and ``route`` inde
 pools; -1 means none. String columns (``handle``, ``name``, ``text``) may be lazy: a
 generated table renders them on first access (that is where text is made). ``handle`` and
 ``name`` are kept per author when the table has an ``author`` code (generated tables and
-tables read from our own files): ``pool(name)`` gives the per-author strings, ``strings``
+tables ``read_jsonl`` reads): ``pool(name)`` gives the per-author strings, ``strings``
 (or the ``handle`` / ``name`` properties) a per-row list, which from then on is the column.
 ``simulator.runfolder.write_jsonl`` and ``read_jsonl`` round-trip every field.
 """
@@ -112,14 +112,6 @@ class EventTable:
                 return None
             self._pools[name] = self._lazy_pools.pop(name)()
         return self._pools[name]
-
-    def per_row(self, name: str) -> np.ndarray:
-        """A string column as an object array, without fixing it as a list when pooled."""
-        pool = self.pool(name)
-        if pool is not None:
-            assert self.author is not None
-            return pool[self.author]
-        return np.array(self.strings(name), dtype=object)
 
     @property
     def handle(self) -> list[str]:

@@ -1,11 +1,13 @@
 """Reading a run folder: the events and actions as columns, and the JSON and numpy files.
 
-``read_columns(run_dir)`` reads ``events.jsonl`` and ``actions.jsonl`` with pyarrow and an
-explicit schema (``arrow``); a file pyarrow cannot read as the schema says is read again by
-the line parser (``lines``), which names the file and the bad line. ``read_json`` reads
+``events.jsonl`` and ``actions.jsonl`` have one reader: pyarrow with an explicit schema
+(``arrow``); a file pyarrow cannot read as the schema says is parsed by the line parser
+(``lines``) into the same Arrow table, so a bad line is named. ``read_jsonl(path)`` gives
+the events as an ``EventTable`` (every field), ``read_columns(run_dir)`` the events and
+actions as the columns reports use, ``read_event_ids`` the ids. ``read_json`` reads
 ``replay.json``, ``team.json``, ``reactions.json`` (None when absent); ``read_sends``
 reads ``sends.npz``. pyarrow is imported on the first read, so a process that only writes
-(``generate``, ``simulate``) does not load it.
+(``generate``) does not load it.
 """
 
 from __future__ import annotations
@@ -17,40 +19,46 @@ import numpy as np
 import orjson
 
 from simulator.errors import InputError
-from simulator.runfolder import lines
 from simulator.runfolder.columns import Actions, Events
+from simulator.runfolder.event_table import EventTable, gc_paused
 
-__all__ = ["count_actions_on", "read_columns", "read_event_ids", "read_json", "read_sends"]
+__all__ = [
+    "count_actions_on", "read_columns", "read_event_ids", "read_json", "read_jsonl", "read_sends",
+]
+
+def read_jsonl(path: Path | str) -> EventTable:
+    """An events file (any valid DESIGN.md section 5 JSONL) as an ``EventTable``."""
+    from simulator.runfolder import arrow  # pyarrow (~35 MB) only for the runs that read
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: must be an existing events file, got no such file")
+    with gc_paused():
+        return arrow.read_file(path, arrow.TABLE_SCHEMA,
+                               lambda table, numbers: arrow.event_table(table, path, numbers))
 
 
 def read_columns(run_dir: Path) -> tuple[Events, Actions]:
     """The folder's events and actions (no ``actions.jsonl``: no actions)."""
+    from simulator.runfolder import arrow
+
     events_path, actions_path = Path(run_dir) / "events.jsonl", Path(run_dir) / "actions.jsonl"
     if not events_path.exists():
         raise InputError(f"{events_path}: must be a readable file, got no such file")
-    from simulator.runfolder import arrow  # pyarrow (~35 MB) only for the runs that read
-
-    try:
-        events, ids = arrow.read_events(events_path)
-    except arrow.ArrowFallback:
-        events = lines.read_events(events_path)
-        return events, lines.read_actions(actions_path, list(events.ids))
-    if not actions_path.exists():
-        return events, lines.read_actions(actions_path, [])
-    try:
-        return events, arrow.read_actions(actions_path, ids)
-    except arrow.ArrowFallback:
-        return events, lines.read_actions(actions_path, list(events.ids))
+    events, ids = arrow.read_file(
+        events_path, arrow.REPORT_SCHEMA,
+        lambda table, numbers: arrow.events_columns(table, events_path, numbers))
+    return events, arrow.read_file(actions_path, arrow.ACTION_SCHEMA,
+                                   lambda table, _: arrow.actions_columns(table, ids))
 
 
 def read_event_ids(path: Path) -> list[str]:
     """The event ids of ``events.jsonl``, in file order."""
     from simulator.runfolder import arrow
 
-    try:
-        return arrow.read_ids(Path(path))
-    except arrow.ArrowFallback:
-        return [str(e.get("id")) for e in lines.read_event_dicts(Path(path))]
+    path = Path(path)
+    return arrow.read_file(path, arrow.ID_SCHEMA,
+                           lambda table, numbers: arrow.event_ids(table, path, numbers))
 
 
 def read_json(path: Path) -> dict[str, Any] | None:

@@ -18,8 +18,10 @@ from __future__ import annotations
 import gc
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -27,31 +29,19 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.synthetic_run import (  # noqa: E402
+    answered,
+    drill_replay,
+    expected_labels,
+    tiny_scenario,
+    write_run,
+)
 from reports.report import render_report  # noqa: E402
 from reports.results import build_results  # noqa: E402
 from simulator.runfolder import read_columns  # noqa: E402
-from simulator.scenario.models import load_scenario  # noqa: E402
+from simulator.runfolder.records import Author, Event  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "report-1m"
-TINY_SCENARIO = ROOT / "bench" / "tiny-storm.yaml"
-# The tiny scenario's policy per intent, as events.jsonl labels carry it.
-EXPECTED = {
-    "complaint": {
-        "route": "care",
-        "tier": 1,
-        "priority": "p3",
-        "respond": True,
-        "respond_within_s": 3600,
-    },
-    "legal_threat": {
-        "route": "legal",
-        "tier": 3,
-        "priority": "p1",
-        "respond": True,
-        "respond_within_s": 1800,
-    },
-    "noise": {"route": "none", "respond": False},
-}
 INTENTS = ("complaint", "noise", "legal_threat")
 CHANNELS = ("twitter", "facebook", "email", "chat")
 TEXTS = (
@@ -62,125 +52,43 @@ TEXTS = (
 
 
 def synthesise(n: int, rng: np.random.Generator) -> Path:
-    """Write a run folder of ``n`` events spread over the tiny scenario's hour."""
-    OUT.mkdir(parents=True, exist_ok=True)
+    """Write a run folder of ``n`` events spread over the tiny storm's hour: labels by its
+    policy, a triage (5% misrouted to care) and a reply per post that needs one."""
     t = np.sort(rng.uniform(0, 3600, n))
     intent = rng.choice(3, size=n, p=[0.7, 0.28, 0.02])
     channel = rng.integers(0, len(CHANNELS), n)
     delay = rng.lognormal(5.0, 1.0, n)
     misroute = rng.random(n) < 0.05
-    ev_lines, act_lines = [], []
-    for i in range(n):
-        name = INTENTS[intent[i]]
-        eid = f"ev-{i:07d}"
-        ev_lines.append(
-            orjson.dumps(
-                {
-                    "id": eid,
-                    "t": float(t[i]),
-                    "channel": CHANNELS[channel[i]],
-                    "kind": "post",
-                    "parent": None,
-                    "thread": f"th-{i // 3:07d}",
-                    "author": {
-                        "handle": f"@user{i % 50000}",
-                        "name": "Jane Doe",
-                        "followers": 1340,
-                        "verified": False,
-                        "customer_id": f"C-{i % 50000:06d}",
-                        "segment": "regular",
-                    },
-                    "text": TEXTS[intent[i]],
-                    "lang": "en",
-                    "incident": "payments-down" if i % 2 else None,
-                    "labels": {
-                        "intent": name,
-                        "emotion": "angry",
-                        "sentiment": -0.6,
-                        "expected": EXPECTED[name],
-                    },
-                }
-            )
-        )
-        exp = EXPECTED[name]
-        if not exp["respond"]:
-            continue
-        route, tier, prio = (
-            ("care", 1, "p3") if misroute[i] else (exp["route"], exp["tier"], exp["priority"])
-        )
-        act_lines.append(
-            orjson.dumps(
-                {
-                    "event_id": eid,
-                    "action": "triage",
-                    "route": route,
-                    "tier": tier,
-                    "priority": prio,
-                    "agent": None,
-                    "text": None,
-                    "at": float(t[i] + 1.0),
-                }
-            )
-        )
-        act_lines.append(
-            orjson.dumps(
-                {
-                    "event_id": eid,
-                    "action": "reply",
-                    "route": None,
-                    "tier": None,
-                    "priority": None,
-                    "agent": f"a-{i % 40:02d}",
-                    "text": "Sorry, on it",
-                    "at": float(t[i] + delay[i]),
-                }
-            )
-        )
-    (OUT / "events.jsonl").write_bytes(b"\n".join(ev_lines) + b"\n")
-    (OUT / "actions.jsonl").write_bytes(b"\n".join(act_lines) + b"\n")
+    expected = [expected_labels(name) for name in INTENTS]
+
+    def events() -> Iterator[dict[str, Any]]:
+        for i in range(n):
+            yield Event(
+                id=f"ev-{i:07d}", t=float(t[i]), channel=CHANNELS[channel[i]], kind="post",
+                thread=f"th-{i // 3:07d}",
+                author=Author(handle=f"@user{i % 50000}", name="Jane Doe", followers=1340,
+                              verified=False, customer_id=f"C-{i % 50000:06d}",
+                              segment="regular"),
+                text=TEXTS[intent[i]], intent=INTENTS[intent[i]], emotion="angry",
+                sentiment=-0.6, expected=expected[intent[i]],
+                incident="payments-down" if i % 2 else None).as_dict()
+
+    def actions() -> Iterator[dict[str, Any]]:
+        for i in range(n):
+            exp = expected[intent[i]]
+            if exp.respond:
+                route, tier, prio = (("care", 1, "p3") if misroute[i]
+                                     else (exp.route, exp.tier, exp.priority))
+                yield from answered(f"ev-{i:07d}", float(t[i]), route, tier, prio,
+                                    f"a-{i % 40:02d}", "Sorry, on it", float(t[i] + delay[i]))
+
     seconds = 60
     per_second = np.bincount((t / 60).astype(int), minlength=seconds)[:seconds].tolist()
-    (OUT / "replay.json").write_bytes(
-        orjson.dumps(
-            {
-                "speed": 60.0,
-                "volume": 1.0,
-                "target": {"profile": "reference", "base_url": "http://127.0.0.1:8000"},
-                "started_at": "2026-03-14T08:00:00Z",
-                "partial": False,
-                "stopped_reason": None,
-                "counts": {
-                    "generated": n,
-                    "sent": n,
-                    "accepted": n,
-                    "failed": 0,
-                    "unsent": 0,
-                    "unmatched_actions": 0,
-                    "rejected_callbacks": 0,
-                    "throttled": 0,
-                },
-                "status_codes": {"202": n},
-                "hdr": {},
-                "per_second": {
-                    "planned": per_second,
-                    "sent": per_second,
-                    "accepted": per_second,
-                    "failed": [0] * seconds,
-                },
-                "workers": 2,
-                "platform": {"host": "127.0.0.1", "port": 8765, "secret": False},
-            }
-        )
-    )
-    np.savez(
-        OUT / "sends.npz",
-        intended_s=t / 60.0,
-        lag_ms=rng.uniform(0, 3, n),
-        latency_ms=rng.lognormal(1.0, 0.6, n),
-        service_ms=rng.lognormal(0.9, 0.6, n),
-        status=np.full(n, 202, dtype=np.int16),
-    )
-    return OUT
+    sends: dict[str, np.ndarray] = {
+        "intended_s": t / 60.0, "lag_ms": rng.uniform(0, 3, n),
+        "latency_ms": rng.lognormal(1.0, 0.6, n), "service_ms": rng.lognormal(0.9, 0.6, n),
+        "status": np.full(n, 202, dtype=np.int16)}
+    return write_run(OUT, events(), actions(), drill_replay(n, per_second), sends)
 
 
 def read_only(run: Path) -> float:
@@ -208,7 +116,7 @@ def main() -> None:
     print(
         f"synthesised {n:,} events ({size:,.0f} MB of JSONL) in {time.perf_counter() - start:.1f} s"
     )
-    scenario = load_scenario(TINY_SCENARIO)
+    scenario = tiny_scenario()
     floor = read_only(run)
     start = time.perf_counter()
     read_columns(run)

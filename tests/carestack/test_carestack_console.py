@@ -11,10 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+from tests.browser import launch, route_case, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,29 +27,15 @@ def post(url: str, event_id: str, text: str, channel: str = "twitter", handle: s
     assert r.status_code == 202
 
 
-def sign_in(browser: Any, url: str, name: str, tier: str = "1") -> Any:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(url + "/console")
-    page.fill("#name", name)
-    page.select_option("#signin-tier", tier)
-    page.click("#signin-button")
-    expect(page.locator("#who")).to_have_text(f"signed in as {name}")
-    return page
-
-
 def test_trainee_replies_and_escalates_in_the_console(reference_stack, carestack_sink) -> None:
     sink = carestack_sink()
     url = reference_stack(sink.url, "--no-agents")
     post(url, "ev-q", "how do I add a bag to my booking?")
     post(url, "ev-l", "my solicitor will take you to court over this <b>bold</b>")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         try:
-            page = browser.new_page()
-            page.goto(url + "/console")
-            page.fill("#name", "Trainee Tess")
-            page.click("#signin-button")
-            expect(page.locator("#who")).to_have_text("signed in as Trainee Tess")
+            page = sign_in(browser, url + "/console", "Trainee Tess")
             rows = page.locator("#queue tr.case")
             expect(rows).to_have_count(2)
             # p1 (the legal threat) is listed first; synthetic text is shown as text, not HTML.
@@ -96,17 +79,13 @@ def test_trainees_route_take_private_and_see_the_journey(reference_stack, carest
          handle="@kim", customer="C-7", thread="th-tw")
     post(url, "ev-q2", "can I change my seat online?", handle="@sam")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         try:
-            ana = sign_in(browser, url, "Trainee Ana")
+            ana = sign_in(browser, url + "/console", "Trainee Ana", "1")
             # Triage put the fainting in care tier 1; Ana sends it to legal tier 3.
             ana.locator("#queue tr.case", has_text="fainted").click()
             expect(ana.locator("#case-meta")).to_contain_text("care tier 1")
-            ana.select_option("#route-to", "legal")
-            ana.select_option("#route-tier", "3")
-            ana.select_option("#route-priority", "p1")
-            ana.click("#route")
-            expect(ana.locator("#status")).to_contain_text("routed to legal tier 3")
+            route_case(ana, "legal", 3, "p1")
             expect(ana.locator("#queue tr.case", has_text="fainted")).to_contain_text("legal / 3")
             expect(ana.locator("#queue tr.case").first).to_contain_text("fainted")  # p1 first
             # The journey: Kim's tweet shows her earlier email, then Ana takes it private.
@@ -140,7 +119,7 @@ def test_trainees_route_take_private_and_see_the_journey(reference_stack, carest
             ana.click("#close")
             expect(ana.locator("#status")).to_contain_text("close sent")
             # Ben (tier 3) takes the rerouted post from the legal queue.
-            ben = sign_in(browser, url, "Trainee Ben", "3")
+            ben = sign_in(browser, url + "/console", "Trainee Ben", "3")
             ben.locator("#queue tr.case", has_text="fainted").click()
             expect(ben.locator("#case-meta")).to_contain_text("legal tier 3")
         finally:

@@ -8,7 +8,6 @@ posted event), so "every action arrives exactly once" is checked end to end.
 
 from __future__ import annotations
 
-import http.server
 import json
 import threading
 import time
@@ -21,12 +20,13 @@ import httpx
 import pytest
 
 from tests.carestack.helpers import event
+from tests.loopback import InThreadServer, QuietHandler
 
 N_EVENTS = 30
 OUTBOX = {"retry_initial": "50ms", "retry_max": "300ms", "timeout": "1s", "connections": 4}
 
 
-class AwkwardPlatform:
+class AwkwardPlatform(InThreadServer):
     """A platform in one of several awkward styles; ``delivered`` keeps one body per key."""
 
     def __init__(self, style: str) -> None:
@@ -39,7 +39,7 @@ class AwkwardPlatform:
         self._lock = threading.Lock()
         platform = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.0" if style == "http10" else "HTTP/1.1"
 
             def do_POST(self) -> None:  # noqa: N802
@@ -66,13 +66,7 @@ class AwkwardPlatform:
                     self.end_headers()
                     self.wfile.write(answer)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(Handler)
 
     def record(self, key: str, body: bytes) -> tuple[int, bool]:
         """Count the request; (status to answer, whether to cut the answer short)."""
@@ -91,10 +85,6 @@ class AwkwardPlatform:
             time.sleep(1.5 if n % 7 == 0 else 0.2)
         self.statuses[202] += 1
         return 202, self.style == "closes-mid-answer" and n % 3 == 0
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _post_and_wait(url: str, platform: AwkwardPlatform) -> dict[str, Any]:

@@ -10,8 +10,8 @@ import time
 
 import httpx
 
+from load.launcher import free_port
 from tests.carestack.helpers import FAST_OUTBOX, event, kinds
-from tests.conftest import carestack_free_port
 
 FAST_TIERS = [
     {"name": "frontline", "tier": 1, "routes": ["care", "sales"], "agents": 2,
@@ -131,7 +131,7 @@ def test_bad_input_never_500_never_lost(reference_stack, carestack_sink) -> None
 
 
 def test_platform_down_then_up_loses_nothing(reference_stack, carestack_sink) -> None:
-    port = carestack_free_port()  # nothing listens here yet: the platform is down
+    port = free_port()  # nothing listens here yet: the platform is down
     url = reference_stack(f"http://127.0.0.1:{port}", speed=600,
                           config={"tiers": FAST_TIERS, "outbox": FAST_OUTBOX})
     ids = [f"ev-{i}" for i in range(20)]
@@ -169,7 +169,7 @@ def test_fault_knobs_misroute_and_agent_counts(reference_stack, carestack_sink) 
 
 
 def test_restart_resends_undelivered_actions(reference_stack, carestack_sink, tmp_path) -> None:
-    port = carestack_free_port()
+    port = free_port()
     db = tmp_path / "shared.db"
     url = reference_stack(f"http://127.0.0.1:{port}", "--no-agents", db=db,
                           config={"outbox": FAST_OUTBOX})

@@ -1,4 +1,5 @@
-"""A drill run as a subprocess, and the checks every run must pass (the reliability tests)."""
+"""The command line as a subprocess (``cli``; a drill to watch and interrupt: ``Drill``), and
+the checks every drill must pass (the reliability tests)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "ci-smoke.yaml"
 MARK = "DRILL_RELIABILITY_MARK"
+
+
+def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``run_drill.py *args`` to the end, its output captured."""
+    return subprocess.run([sys.executable, "run_drill.py", *args], cwd=ROOT, text=True,
+                          capture_output=True, timeout=timeout)
 
 
 class Drill:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import orjson
@@ -17,6 +16,9 @@ import pytest
 import yaml
 
 import run_drill
+from tests.drill.drill_process import cli
+
+pytestmark = pytest.mark.slow  # drills in subprocesses
 
 ROOT = Path(__file__).parents[2]
 SMOKE = ROOT / "scenarios" / "ci-smoke.yaml"
@@ -25,9 +27,8 @@ DRILL_TIMEOUT_S = 240
 
 
 def _drill(run_dir: Path, scenario: Path = SMOKE, *extra: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, str(ROOT / "run_drill.py"), "drill", str(scenario), "-o", str(run_dir),
-           "--platform-port", "0", "--gate", "--gates", str(SMOKE_GATES), *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=DRILL_TIMEOUT_S, cwd=ROOT)
+    return cli("drill", str(scenario), "-o", str(run_dir), "--platform-port", "0", "--gate",
+               "--gates", str(SMOKE_GATES), *extra, timeout=DRILL_TIMEOUT_S)
 
 
 def _verdicts(run_dir: Path) -> dict[str, bool]:
@@ -83,28 +84,25 @@ def test_a_drill_results_json_round_trips_through_the_typed_sections(healthy: Pa
     assert orjson.dumps(typed.dump(), option=sort) == orjson.dumps(raw, option=sort)
 
 
-def test_legal_threats_routed_to_care_fail_the_escalation_gates(tmp_path: Path) -> None:
-    config = tmp_path / "misroute.yaml"
-    config.write_text("misroute: {legal: care}\n")
+@pytest.mark.parametrize(("stack_config", "expected"), [
+    pytest.param("misroute: {legal: care}\n",
+                 {"escalation.per_route.legal.recall": False, "critical_recall": False,
+                  "ingest_p99": True, "error_rate": True},
+                 id="legal-threats-routed-to-care-fail-the-escalation-gates"),
+    pytest.param("ingest_delay_ms: 700\n",
+                 {"ingest_p99": False, "latency.ingest_ms.p99": False,
+                  "escalation_accuracy": True},
+                 id="slow-ingest-fails-the-ingest-gate-only"),
+])
+def test_a_degraded_stack_fails_its_gates(tmp_path: Path, stack_config: str,
+                                          expected: dict[str, bool]) -> None:
+    config = tmp_path / "stack.yaml"
+    config.write_text(stack_config)
     run_dir = tmp_path / "run"
     proc = _drill(run_dir, SMOKE, "--stack-config", str(config))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     verdicts = _verdicts(run_dir)
-    assert verdicts["escalation.per_route.legal.recall"] is False
-    assert verdicts["critical_recall"] is False
-    assert verdicts["ingest_p99"] is True and verdicts["error_rate"] is True
-
-
-def test_slow_ingest_fails_the_ingest_gate_only(tmp_path: Path) -> None:
-    config = tmp_path / "slow.yaml"
-    config.write_text("ingest_delay_ms: 700\n")
-    run_dir = tmp_path / "run"
-    proc = _drill(run_dir, SMOKE, "--stack-config", str(config))
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    verdicts = _verdicts(run_dir)
-    assert verdicts["ingest_p99"] is False
-    assert verdicts["latency.ingest_ms.p99"] is False
-    assert verdicts["escalation_accuracy"] is True
+    assert {name: verdicts[name] for name in expected} == expected
 
 
 def test_a_short_staffed_roster_fails_the_response_gates(tmp_path: Path) -> None:

@@ -12,18 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SCENARIO = ROOT / "scenarios" / "ci-smoke.yaml"
+from tests.drill.drill_process import ROOT, SCENARIO, cli, lines
 
+pytestmark = pytest.mark.slow  # drills in subprocesses
 
 def drill(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "run_drill.py", "drill", str(SCENARIO), *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
-
-def lines(path: Path) -> list[dict]:
-    return [orjson.loads(x) for x in path.read_bytes().splitlines() if x.strip()]
+    return cli("drill", str(SCENARIO), *args, timeout=timeout)
 
 
 def test_drill_starts_the_reference_stack_and_records_everything(tmp_path: Path) -> None:

@@ -14,9 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +22,12 @@ import numpy as np
 import orjson
 import pytest
 
+from load.launcher import free_port
 from simulator.crowd.reactions import ReactionEngine
 from simulator.runfolder import read_jsonl
 from simulator.scenario.models import load_scenario
+from tests.drill.drill_process import cli
+from tests.loopback import InThreadServer, QuietHandler, post
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "scenarios" / "ci-smoke.yaml"
@@ -37,37 +38,24 @@ ANSWER_WALL_S = 0.01  # 0.6 scenario seconds at speed 60: "within a second"
 pytestmark = pytest.mark.slow
 
 
-class ScriptedStack:
+class ScriptedStack(InThreadServer):
     """Accepts every event; answers per ``mode``: "all", "none" or "canned" (care tier 1)."""
 
     def __init__(self, mode: str, platform_port: int) -> None:
         self.mode, self.platform = mode, f"http://127.0.0.1:{platform_port}"
         stack = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 - the health check
-                self._answer(200)
+                self.answer(200)
 
             def do_POST(self) -> None:  # noqa: N802
                 event = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                self._answer(202)
+                self.answer(202)
                 if stack.mode != "none":
                     threading.Timer(ANSWER_WALL_S, stack.reply, (event["id"],)).start()
 
-            def _answer(self, status: int) -> None:
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(Handler)
 
     def reply(self, event_id: str) -> None:
         if self.mode == "canned":  # the drill contract's action, stating route and tier
@@ -77,22 +65,7 @@ class ScriptedStack:
         else:  # an X API v2 reply
             path, body = "/2/tweets", json.dumps({"text": "Thanks, we're on it!",
                                                   "reply": {"in_reply_to_tweet_id": event_id}})
-        req = urllib.request.Request(self.platform + path, data=body.encode(),
-                                     headers={"Content-Type": "application/json"})
-        try:
-            urllib.request.urlopen(req, timeout=5).read()
-        except OSError:
-            pass  # the drill has ended
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def free_port() -> int:
-    from load.launcher import free_port as port
-
-    return port()
+        post(self.platform + path, body.encode())  # fails quietly once the drill has ended
 
 
 @pytest.fixture
@@ -105,13 +78,11 @@ def scripted() -> Iterator[Any]:
 
     yield start
     for s in stacks:
-        s.close()
+        s.stop()
 
 
 def drill(out: Path, *args: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "run_drill.py", "drill", str(SMOKE), "-o", str(out),
-                           "--speed", SPEED, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=180)
+    done = cli("drill", str(SMOKE), "-o", str(out), "--speed", SPEED, *args, timeout=180)
     assert done.returncode == 0, done.stderr
     return orjson.loads((out / "results.json").read_bytes())
 

@@ -12,107 +12,20 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
 
 from tests.drill.drill_process import ROOT, Drill, check_run, lines
+from tests.loopback import post
+
+pytestmark = pytest.mark.slow  # drills in subprocesses
 
 PROFILE = ROOT / "targets" / "reference.yaml"
-
-# A loopback target with known misbehaviour: per request, in order of the request count n,
-# every `reset_every`-th connection is reset (RST, no answer), every `fail_every`-th gets a
-# 500, the rest a 202 after `latency` seconds. Binds the given port (0 = any) and prints it.
-FAULTY = textwrap.dedent('''
-    import socket, struct, sys, threading, time, json
-    from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
-    port, latency, fail_every, reset_every, log = int(sys.argv[1]), float(sys.argv[2]), \\
-        int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-    lock = threading.Lock()
-    count = [0]
-    out = open(log, "a")
-    class H(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        def log_message(self, *a): pass
-        def do_GET(self):
-            self._answer(200)
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with lock:
-                count[0] += 1
-                n = count[0]
-                out.write(json.loads(body)["id"] + "\\n"); out.flush()
-            if reset_every and n % reset_every == 0:
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                           struct.pack("ii", 1, 0))
-                self.connection.close()
-                self.close_connection = True
-                return
-            time.sleep(latency)
-            self._answer(500 if fail_every and n % fail_every == 0 else 202)
-        def _answer(self, code):
-            self.wfile.write(b"HTTP/1.1 %d X\\r\\nContent-Length: 2\\r\\n\\r\\n{}" % code)
-    ThreadingHTTPServer.daemon_threads = True
-    ThreadingHTTPServer.allow_reuse_address = True
-    ThreadingHTTPServer.request_queue_size = 1024
-    server = ThreadingHTTPServer(("127.0.0.1", port), H)
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
-''')
-
-
-class FaultyTarget:
-    """The FAULTY server in its own process; ``restart()`` brings it back on the same port."""
-
-    def __init__(self, tmp: Path, latency: float = 0.002, fail_every: int = 0,
-                 reset_every: int = 0) -> None:
-        self.args = [str(latency), str(fail_every), str(reset_every)]
-        self.log = tmp / "received.txt"
-        self.port = 0
-        self.proc = self._start()
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def _start(self) -> subprocess.Popen[str]:
-        proc = subprocess.Popen([sys.executable, "-c", FAULTY, str(self.port), *self.args,
-                                 str(self.log)], stdout=subprocess.PIPE, text=True)
-        assert proc.stdout is not None
-        self.port = int(proc.stdout.readline())
-        return proc
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def restart(self) -> None:
-        self.kill()
-        self.proc = self._start()
-
-    def received(self) -> list[str]:
-        return self.log.read_text().split() if self.log.exists() else []
-
-
-@pytest.fixture
-def faulty(tmp_path: Path) -> Iterator:
-    made: list[FaultyTarget] = []
-
-    def make(**kw: float) -> FaultyTarget:
-        target = FaultyTarget(tmp_path, **kw)  # type: ignore[arg-type]
-        made.append(target)
-        return target
-
-    yield make
-    for target in made:
-        target.kill()
-
 
 def test_target_down_at_start_exits_3_with_one_line(tmp_path: Path) -> None:
     from load.launcher import free_port
@@ -129,8 +42,8 @@ def test_target_down_at_start_exits_3_with_one_line(tmp_path: Path) -> None:
     assert drill.children() == []  # the platform endpoint it had started is gone
 
 
-def test_target_dies_mid_run_and_comes_back(tmp_path: Path, faulty) -> None:
-    target = faulty()
+def test_target_dies_mid_run_and_comes_back(tmp_path: Path, loopback_target) -> None:
+    target = loopback_target()
     drill = Drill(tmp_path / "run", "--target", str(PROFILE), "--base-url", target.url,
                   "--speed", "30", "--grace", "0s")
     drill.wait_for("sent ")
@@ -152,8 +65,8 @@ def test_target_dies_mid_run_and_comes_back(tmp_path: Path, faulty) -> None:
     assert c["unsent"] == 0
 
 
-def test_slow_failing_and_resetting_target_is_counted(tmp_path: Path, faulty) -> None:
-    target = faulty(latency=0.25, fail_every=5, reset_every=7)
+def test_slow_failing_and_resetting_target_is_counted(tmp_path: Path, loopback_target) -> None:
+    target = loopback_target(latency=0.25, fail_every=5, reset_every=7)
     drill = Drill(tmp_path / "run", "--target", str(PROFILE), "--base-url", target.url,
                   "--speed", "60", "--grace", "0s")
     rc, _, err = drill.finish()
@@ -170,8 +83,6 @@ def test_slow_failing_and_resetting_target_is_counted(tmp_path: Path, faulty) ->
 
 
 def test_platform_endpoint_flooded_with_bad_callbacks(tmp_path: Path) -> None:
-    import urllib.error
-    import urllib.request
 
     from load.launcher import free_port
     from load.platform import MAX_BODY_BYTES, SIGNATURE_HEADER, platform_signature
@@ -192,25 +103,15 @@ def test_platform_endpoint_flooded_with_bad_callbacks(tmp_path: Path) -> None:
     sent_ok = 0
     answers: dict[str, list[int]] = {k: [] for k in kinds}
 
-    def post(body: bytes, headers: dict[str, str]) -> int:
-        req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return resp.status
-        except urllib.error.HTTPError as err:
-            return err.code
-        except OSError:
-            return -1  # the server may close an oversized upload early: counted anyway
-
     def flood() -> None:
         nonlocal sent_ok
         for _ in range(25):
             for kind, (body, headers) in kinds.items():
                 if headers is None:
                     headers = {SIGNATURE_HEADER: platform_signature(secret.encode(), body)}
-                answers[kind].append(post(body, headers))
+                answers[kind].append(post(url, body, headers)[0])
             signed = {SIGNATURE_HEADER: platform_signature(secret.encode(), good)}
-            if post(good, signed) == 202:
+            if post(url, good, signed)[0] == 202:
                 sent_ok += 1
 
     threads = [threading.Thread(target=flood) for _ in range(4)]
@@ -254,8 +155,8 @@ def _child_pids(drill_pid: int, module: bytes) -> list[int]:
     return sorted(pids)
 
 
-def test_a_worker_killed_mid_run(tmp_path: Path, faulty) -> None:
-    target = faulty()
+def test_a_worker_killed_mid_run(tmp_path: Path, loopback_target) -> None:
+    target = loopback_target()
     drill = Drill(tmp_path / "run", "--target", str(PROFILE), "--base-url", target.url,
                   "--speed", "40", "--grace", "0s", "--workers", "2")
     drill.wait_for("sent ")

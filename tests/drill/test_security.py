@@ -7,8 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -17,9 +15,13 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bench.synthetic_run import RunFolders, tiny_scenario
 from load.launcher import check_target, is_loopback
 from load.platform import SIGNATURE_HEADER, PlatformProcess, platform_signature
 from simulator.errors import InputError
+from tests.loopback import post
+
+pytestmark = pytest.mark.slow  # drills in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "ci-smoke.yaml"
@@ -47,15 +49,6 @@ def test_platform_endpoint_binds_loopback_by_default(tmp_path: Path) -> None:
         platform.stop()
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status
-    except urllib.error.HTTPError as err:
-        return err.code
-
-
 def test_signature_must_match_this_body_and_secret(tmp_path: Path) -> None:
     secret = b"s3cret-" + uuid.uuid4().hex.encode()
     platform = PlatformProcess(tmp_path / "actions.jsonl", 1.0, None, port=0,
@@ -72,8 +65,8 @@ def test_signature_must_match_this_body_and_secret(tmp_path: Path) -> None:
                 SIGNATURE_HEADER: platform_signature(secret, body).removeprefix("sha256=")},
         }
         for name, headers in cases.items():
-            assert _post(url, body, headers) == 401, name
-        assert _post(url, body, {SIGNATURE_HEADER: platform_signature(secret, body)}) == 202
+            assert post(url, body, headers)[0] == 401, name
+        assert post(url, body, {SIGNATURE_HEADER: platform_signature(secret, body)})[0] == 202
         stats = platform.stats()
     finally:
         platform.stop()
@@ -176,11 +169,10 @@ class _Tags(HTMLParser):
         self.handlers += [name for name, _ in attrs if name.startswith("on")]
 
 
-def test_drill_report_escapes_stack_and_target_text(tmp_path: Path) -> None:
+def test_drill_report_escapes_stack_and_target_text(run_folder: RunFolders) -> None:
     """Stack-provided text (agent names, reply text, status labels, stop reason) and the
     target's name and URL reach the report only as text."""
     from reports import build_results, render_report
-    from tests.reports.fixtures import _drill_run, tiny_scenario
 
     hostile = {
         "profile": "<script>window.__pwned=1</script>",
@@ -192,8 +184,8 @@ def test_drill_report_escapes_stack_and_target_text(tmp_path: Path) -> None:
         "title": "<style>body{display:none}</style>",
     }
 
-    def report(folder: Path, text: dict[str, str]) -> str:
-        run = _drill_run(folder)
+    def report(name: str, text: dict[str, str]) -> str:
+        run = run_folder.drill(name)
         replay = orjson.loads((run / "replay.json").read_bytes())
         replay["target"] = {"profile": text["profile"], "base_url": text["url"]}
         n = replay["counts"]["generated"]
@@ -208,9 +200,9 @@ def test_drill_report_escapes_stack_and_target_text(tmp_path: Path) -> None:
         results = build_results(run, tiny_scenario(title=text["title"]), "drill", ["drill"])
         return render_report(results, run, datetime(2026, 3, 14, tzinfo=UTC)).read_text()
 
-    html = report(tmp_path / "hostile", hostile)
+    html = report("hostile", hostile)
     baseline = _Tags()  # the same run with harmless text: the report's own tags
-    baseline.feed(report(tmp_path / "clean", {k: f"plain {k}" for k in hostile}))
+    baseline.feed(report("clean", {k: f"plain {k}" for k in hostile}))
     for name, text in hostile.items():
         assert text not in html, name
     parser = _Tags()

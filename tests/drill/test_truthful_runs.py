@@ -7,14 +7,9 @@ the real ``gate`` command over the results those drills wrote.
 
 from __future__ import annotations
 
-import http.server
 import json
 import signal
-import subprocess
-import sys
-import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +17,10 @@ import orjson
 import pytest
 import yaml
 
-from tests.drill.drill_process import ROOT, SCENARIO, Drill, check_run
+from tests.drill.drill_process import ROOT, SCENARIO, Drill, check_run, cli
+from tests.loopback import InThreadServer, QuietHandler, post
 
 pytestmark = pytest.mark.slow
-
-
-def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "run_drill.py", *args], cwd=ROOT, text=True,
-                          capture_output=True, timeout=timeout)
 
 
 def results_of(run: Path) -> dict[str, Any]:
@@ -214,46 +205,24 @@ def test_default_wait_until_deadlines_and_slo_defaults_in_the_source_column(
     assert "slo default" in done.stdout
 
 
-class ReplyOnlyStack:
+class ReplyOnlyStack(InThreadServer):
     """A stack that answers every post in-media and never states a route (no triage)."""
 
     def __init__(self, platform_port: int) -> None:
         actions = f"http://127.0.0.1:{platform_port}/platform/actions"
         self.replied = 0
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802
-                self._answer(200)
+                self.answer(200)
 
             def do_POST(self) -> None:  # noqa: N802
                 event = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                self._answer(202)
-                body = json.dumps({"event_id": event["id"], "action": "reply",
-                                   "agent": "bot", "text": "sorry to hear that"}).encode()
-                request = urllib.request.Request(actions, data=body, method="POST", headers={
-                    "Content-Type": "application/json"})
-                with urllib.request.urlopen(request, timeout=5):
-                    pass
+                self.answer(202)
+                post(actions, json.dumps({"event_id": event["id"], "action": "reply",
+                                          "agent": "bot", "text": "sorry to hear that"}).encode())
 
-            def _answer(self, code: int) -> None:
-                self.send_response(code)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def test_reply_only_stack_is_not_scored_as_routing_to_none(tmp_path: Path) -> None:

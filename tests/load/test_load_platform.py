@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,18 +9,9 @@ import orjson
 import pytest
 
 from load.platform import MAX_BODY_BYTES, PlatformProcess, platform_signature
+from tests.loopback import post
 
 SPEED = 60.0
-
-
-def _post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=body, method="POST",
-                                 headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
 
 
 def _events(tmp_path: Path) -> Path:
@@ -49,7 +38,7 @@ def test_actions_are_stamped_and_written_at_once(platform: PlatformProcess, tmp_
     platform.set_start(time.time() - 2.0)  # the run started two wall seconds ago
     action = {"event_id": "ev-000001", "action": "escalate", "route": "legal", "tier": 3,
               "priority": "p1", "agent": "a-07", "text": "on it"}
-    code, _ = _post(platform.url + "/platform/actions", orjson.dumps(action))
+    code, _ = post(platform.url + "/platform/actions", orjson.dumps(action))
     assert code == 202
     written = _actions(tmp_path / "actions.jsonl")  # on disk before the endpoint stops
     assert len(written) == 1
@@ -60,7 +49,7 @@ def test_actions_are_stamped_and_written_at_once(platform: PlatformProcess, tmp_
 
 def test_x_v2_reply_counts_as_a_reply(platform: PlatformProcess, tmp_path: Path) -> None:
     body = orjson.dumps({"text": "Sorry! DM us.", "reply": {"in_reply_to_tweet_id": "ev-000003"}})
-    code, resp = _post(platform.url + "/2/tweets", body)
+    code, resp = post(platform.url + "/2/tweets", body)
     assert code == 201 and orjson.loads(resp)["data"]["text"] == "Sorry! DM us."
     written = _actions(tmp_path / "actions.jsonl")
     assert written[0]["event_id"] == "ev-000003" and written[0]["action"] == "reply"
@@ -73,8 +62,8 @@ def test_x_v2_reply_counts_as_a_reply(platform: PlatformProcess, tmp_path: Path)
 def test_unknown_events_are_kept_and_counted(platform: PlatformProcess, tmp_path: Path) -> None:
     for event_id in ("ev-999999", None):
         body = orjson.dumps({"event_id": event_id, "action": "reply", "text": "hi"})
-        assert _post(platform.url + "/platform/actions", body)[0] == 202
-    assert _post(platform.url + "/2/tweets", orjson.dumps({"text": "standalone"}))[0] == 201
+        assert post(platform.url + "/platform/actions", body)[0] == 202
+    assert post(platform.url + "/2/tweets", orjson.dumps({"text": "standalone"}))[0] == 201
     stats = platform.stats()
     assert stats["unmatched"] == 3 and stats["actions"] == 3 and stats["answered"] == 0
     assert len(_actions(tmp_path / "actions.jsonl")) == 3
@@ -106,14 +95,14 @@ def test_bad_input_gets_4xx_and_is_counted(shared: tuple[PlatformProcess, Path],
     platform, actions = shared
     before = platform.stats()
     stored = len(_actions(actions))
-    assert _post(platform.url + path, body)[0] == code
+    assert post(platform.url + path, body)[0] == code
     after = platform.stats()
     assert after["rejected"] == before["rejected"] + 1
     assert after["rejected_by_reason"][reason] == before["rejected_by_reason"].get(reason, 0) + 1
     assert after["actions"] == before["actions"] and len(_actions(actions)) == stored
     # and it keeps serving
     ok = orjson.dumps({"event_id": "ev-000002", "action": "triage"})
-    assert _post(platform.url + "/platform/actions", ok)[0] == 202
+    assert post(platform.url + "/platform/actions", ok)[0] == 202
     assert len(_actions(actions)) == stored + 1
 
 
@@ -123,10 +112,10 @@ def test_shared_secret_requires_a_valid_signature(tmp_path: Path) -> None:
     try:
         body = orjson.dumps({"event_id": "ev-000001", "action": "reply", "text": "hello"})
         url = proc.url + "/platform/actions"
-        assert _post(url, body)[0] == 401
-        assert _post(url, body, {"X-Drill-Signature": "sha256=" + "0" * 64})[0] == 401
+        assert post(url, body)[0] == 401
+        assert post(url, body, {"X-Drill-Signature": "sha256=" + "0" * 64})[0] == 401
         signed = {"X-Drill-Signature": platform_signature(b"s3cret", body)}
-        assert _post(url, body, signed)[0] == 202
+        assert post(url, body, signed)[0] == 202
         assert proc.stats()["rejected_by_reason"] == {"unauthorized": 2}
         assert len(_actions(tmp_path / "actions.jsonl")) == 1
     finally:
@@ -134,7 +123,7 @@ def test_shared_secret_requires_a_valid_signature(tmp_path: Path) -> None:
 
 
 def test_control_endpoints_need_the_token(platform: PlatformProcess) -> None:
-    assert _post(platform.url + "/_drill/start", b'{"start_wall": 0}')[0] == 403
+    assert post(platform.url + "/_drill/start", b'{"start_wall": 0}')[0] == 403
 
 
 def test_taken_port_is_a_clear_target_error(platform: PlatformProcess, tmp_path: Path) -> None:
@@ -149,7 +138,7 @@ def test_repeated_idempotency_key_is_recorded_once(platform: PlatformProcess,
     """A stack re-sending an action whose answer it lost (issue 19) is recorded once."""
     body = orjson.dumps({"event_id": "ev-000001", "action": "triage", "route": "care"})
     for key in ("k-1", "k-1", "k-2"):
-        status, _ = _post(platform.url + "/platform/actions", body, {"Idempotency-Key": key})
+        status, _ = post(platform.url + "/platform/actions", body, {"Idempotency-Key": key})
         assert status == 202
     lines = (tmp_path / "actions.jsonl").read_bytes().splitlines()
     assert len(lines) == 2

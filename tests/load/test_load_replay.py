@@ -11,7 +11,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,84 +18,10 @@ import orjson
 import pytest
 from hdrh.histogram import HdrHistogram
 
+pytestmark = pytest.mark.slow  # drills in subprocesses
+
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "targets" / "reference.yaml"
-
-TARGET = textwrap.dedent('''
-    import sys, threading, time, json
-    from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
-    latency, period, stall, fail_every, log = float(sys.argv[1]), float(sys.argv[2]), \\
-        float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-    fail_code = int(sys.argv[6])
-    lock = threading.Lock()
-    count = [0]
-    t0 = time.monotonic()
-    out = open(log, "a")
-    class H(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-        def log_message(self, *a): pass
-        def do_GET(self):
-            self._answer(200)
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            with lock:
-                count[0] += 1
-                n = count[0]
-                out.write(json.loads(body)["id"] + "\\n"); out.flush()
-            if period > 0:
-                phase = (time.monotonic() - t0) % period
-                if phase < stall:
-                    time.sleep(stall - phase)  # the periodic stall: wait until it ends
-            time.sleep(latency)
-            self._answer(fail_code if fail_every and n % fail_every == 0 else 202)
-        def _answer(self, code):
-            extra = b"Retry-After: 1\\r\\n" if code == 429 else b""
-            head = b"HTTP/1.1 %d X\\r\\n%sContent-Length: 2\\r\\n\\r\\n" % (code, extra)
-            self.wfile.write(head + b"{}")
-    ThreadingHTTPServer.daemon_threads = True
-    ThreadingHTTPServer.request_queue_size = 1024
-    server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    print(server.server_address[1], flush=True)
-    server.serve_forever()
-''')
-
-
-class Target:
-    """A loopback HTTP target in its own process."""
-
-    def __init__(self, tmp: Path, latency: float = 0.005, period: float = 0.0, stall: float = 0.0,
-                 fail_every: int = 0, fail_code: int = 500) -> None:
-        self.log = tmp / "received.txt"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", TARGET, str(latency), str(period), str(stall),
-             str(fail_every), str(self.log), str(fail_code)], stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        self.port = int(self.proc.stdout.readline())
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def received(self) -> list[str]:
-        return self.log.read_text().split()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-@pytest.fixture
-def make_target(tmp_path: Path) -> Iterator:
-    made: list[Target] = []
-
-    def make(**kw: float) -> Target:
-        target = Target(tmp_path, **kw)  # type: ignore[arg-type]
-        made.append(target)
-        return target
-
-    yield make
-    for target in made:
-        target.kill()
-
 
 def write_events(path: Path, n: int, rate: float) -> list[str]:
     """``n`` events at a constant ``rate`` per scenario second; returns their ids."""
@@ -121,6 +46,15 @@ def histogram(replay_json: dict, name: str) -> HdrHistogram:
     return HdrHistogram.decode(replay_json["hdr"][name].encode())
 
 
+def replayed(tmp_path: Path, url: str, n: int, rate: float) -> dict:
+    """``n`` events at ``rate`` per second replayed at speed 1 to ``url``; the balanced
+    replay.json."""
+    write_events(tmp_path / "events.jsonl", n, rate)
+    done = replay(tmp_path / "events.jsonl", tmp_path / "run", url, 1.0)
+    assert done.returncode == 0, done.stderr
+    return check_accounting(tmp_path / "run", n)
+
+
 def check_accounting(run: Path, n: int) -> dict:
     data = orjson.loads((run / "replay.json").read_bytes())
     c = data["counts"]
@@ -135,14 +69,11 @@ def check_accounting(run: Path, n: int) -> dict:
     return data
 
 
-def test_periodic_stall_shows_in_the_percentiles(tmp_path: Path, make_target) -> None:
+def test_periodic_stall_shows_in_the_percentiles(tmp_path: Path, loopback_target) -> None:
     # 20 ms latency, a 1 s stall every 5 s, 100 posts/s for 5 s: a fifth wait in a stall.
-    target = make_target(latency=0.02, period=5.0, stall=1.0)
+    target = loopback_target(latency=0.02, period=5.0, stall=1.0)
     n = 500
-    write_events(tmp_path / "events.jsonl", n, rate=100.0)
-    done = replay(tmp_path / "events.jsonl", tmp_path / "run", target.url, 1.0)
-    assert done.returncode == 0, done.stderr
-    data = check_accounting(tmp_path / "run", n)
+    data = replayed(tmp_path, target.url, n, 100.0)
     assert data["counts"]["accepted"] == n
     with np.load(tmp_path / "run" / "sends.npz") as sends:
         latency = sends["latency_ms"]
@@ -176,8 +107,8 @@ HELD_UP = textwrap.dedent('''
 
 
 def test_held_up_sender_shows_in_intended_latency_and_lag_not_service(
-        tmp_path: Path, make_target) -> None:
-    target = make_target(latency=0.005)
+        tmp_path: Path, loopback_target) -> None:
+    target = loopback_target(latency=0.005)
     n = 300
     write_events(tmp_path / "events.jsonl", n, rate=100.0)
     done = subprocess.run([sys.executable, "-c", HELD_UP, str(PROFILE), target.url,
@@ -197,31 +128,25 @@ def test_held_up_sender_shows_in_intended_latency_and_lag_not_service(
     assert np.nanmedian(d["service_ms"][late]) < 100
 
 
-def test_failing_target_is_counted_and_balances(tmp_path: Path, make_target) -> None:
-    target = make_target(latency=0.001, fail_every=10)
+def test_failing_target_is_counted_and_balances(tmp_path: Path, loopback_target) -> None:
+    target = loopback_target(latency=0.001, fail_every=10)
     n = 400
-    write_events(tmp_path / "events.jsonl", n, rate=200.0)
-    done = replay(tmp_path / "events.jsonl", tmp_path / "run", target.url, 1.0)
-    assert done.returncode == 0, done.stderr
-    data = check_accounting(tmp_path / "run", n)
+    data = replayed(tmp_path, target.url, n, 200.0)
     assert data["counts"]["failed"] == n // 10 == data["status_codes"]["500"]
     assert data["counts"]["accepted"] == n - n // 10
     assert sum(data["per_second"]["failed"]) == n // 10
 
 
-def test_throttling_is_detected(tmp_path: Path, make_target) -> None:
-    target = make_target(latency=0.001, fail_every=4, fail_code=429)
+def test_throttling_is_detected(tmp_path: Path, loopback_target) -> None:
+    target = loopback_target(latency=0.001, fail_every=4, fail_code=429)
     n = 200
-    write_events(tmp_path / "events.jsonl", n, rate=200.0)
-    done = replay(tmp_path / "events.jsonl", tmp_path / "run", target.url, 1.0)
-    assert done.returncode == 0, done.stderr
-    data = check_accounting(tmp_path / "run", n)
+    data = replayed(tmp_path, target.url, n, 200.0)
     assert data["counts"]["throttled"] == n // 4 == data["status_codes"]["429"]
     assert data["counts"]["failed"] == n // 4
 
 
-def test_target_dying_mid_run_still_balances(tmp_path: Path, make_target) -> None:
-    target = make_target(latency=0.001)
+def test_target_dying_mid_run_still_balances(tmp_path: Path, loopback_target) -> None:
+    target = loopback_target(latency=0.001)
     n = 400
     write_events(tmp_path / "events.jsonl", n, rate=200.0)
     proc = subprocess.Popen(
@@ -242,8 +167,8 @@ def test_target_dying_mid_run_still_balances(tmp_path: Path, make_target) -> Non
     assert any(k.startswith("error:") for k in data["status_codes"])
 
 
-def test_two_workers_send_every_event_exactly_once(tmp_path: Path, make_target) -> None:
-    target = make_target(latency=0.001)
+def test_two_workers_send_every_event_exactly_once(tmp_path: Path, loopback_target) -> None:
+    target = loopback_target(latency=0.001)
     n = 600
     ids = write_events(tmp_path / "events.jsonl", n, rate=300.0)
     done = replay(tmp_path / "events.jsonl", tmp_path / "run", target.url, 1.0, "--workers", "2")
@@ -275,10 +200,10 @@ def test_remote_target_is_refused_without_allow_remote(tmp_path: Path) -> None:
     assert "must be loopback" in done.stderr and "10.11.12.13" in done.stderr
 
 
-def test_ctrl_c_stops_cleanly_marks_partial_and_balances(tmp_path: Path, make_target) -> None:
+def test_ctrl_c_stops_cleanly_marks_partial_and_balances(tmp_path: Path, loopback_target) -> None:
     import signal
 
-    target = make_target(latency=0.001)
+    target = loopback_target(latency=0.001)
     n = 1000
     write_events(tmp_path / "events.jsonl", n, rate=100.0)  # 10 s of sends
     proc = subprocess.Popen(

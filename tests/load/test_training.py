@@ -26,12 +26,11 @@ from load.live_inject import PRESETS, build_events, injection_from_json
 from load.live_plan import load_plan
 from simulator.errors import InputError
 from simulator.scenario.models import load_scenario
+from tests.browser import launch, route_case, sign_in
+
+pytestmark = pytest.mark.slow  # drills in subprocesses
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 START_TIMEOUT_S = 60
 RUN_TIMEOUT_S = 90
 HOLD_MS = 2500  # how long the facilitator holds the storm
@@ -62,15 +61,6 @@ def _wait_line(path: Path, prefix: str, proc: subprocess.Popen[bytes]) -> str:
         assert proc.poll() is None, path.read_text(encoding="utf-8", errors="replace")
         time.sleep(0.2)
     raise AssertionError(f"no {prefix!r} line in {path.read_text(encoding='utf-8')}")
-
-
-def _sign_in(browser: Any, console: str, name: str) -> Any:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(console)
-    page.fill("#name", name)
-    page.click("#signin-button")
-    expect(page.locator("#who")).to_have_text(f"signed in as {name}")
-    return page
 
 
 def _open_case(page: Any, text: str) -> None:
@@ -115,7 +105,7 @@ def test_two_trainees_are_scored_on_their_own_decisions(tmp_path: Path) -> None:
         facilitator = _wait_line(err_path, "facilitator: ", proc)
         console = _wait_line(err_path, "console: ", proc)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch(pw)
             try:
                 lead = browser.new_context().new_page()
                 lead.on("dialog", lambda dialog: dialog.accept())
@@ -129,8 +119,8 @@ def test_two_trainees_are_scored_on_their_own_decisions(tmp_path: Path) -> None:
                 lead.click("#resume")
                 expect(lead.locator("#state")).to_have_text("running")
 
-                ana = _sign_in(browser, console, "Trainee Ana")
-                ben = _sign_in(browser, console, "Trainee Ben")
+                ana = sign_in(browser, console, "Trainee Ana")
+                ben = sign_in(browser, console, "Trainee Ben")
                 # Triage put the journalist in care tier 2 (policy: pr). Ana answers it without
                 # rerouting: no routing decision of hers, so she is not charged for it.
                 _open_case(ana, "Daily Ledger")
@@ -142,11 +132,7 @@ def test_two_trainees_are_scored_on_their_own_decisions(tmp_path: Path) -> None:
                 # Triage put the fainting in care tier 1; Ben routes it to legal tier 3, p1.
                 _open_case(ben, "fainted")
                 expect(ben.locator("#case-meta")).to_contain_text("care tier 1")
-                ben.select_option("#route-to", "legal")
-                ben.select_option("#route-tier", "3")
-                ben.select_option("#route-priority", "p1")
-                ben.click("#route")
-                expect(ben.locator("#status")).to_contain_text("routed to legal tier 3")
+                route_case(ben, "legal", 3, "p1")
                 # Kim wrote by email, then on twitter: Ana sees the journey and takes it private.
                 _open_case(ana, "double charge")
                 expect(ana.locator("#journey")).to_contain_text("charged twice")

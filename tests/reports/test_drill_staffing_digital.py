@@ -8,13 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from bench.synthetic_run import make_event, tiny_scenario, write_run
 from reports.outcomes import compute_outcomes
 from reports.run_data import load_run
 from reports.scenario_facts import roster_of
 from reports.staffing_adequacy import staffing_metrics
 from simulator.scenario.models import Scenario
 from simulator.staffing import erlang
-from tests.reports.fixtures import _poisson, make_event, tiny_scenario, write_run
+from tests.reports.staffing_runs import poisson_times
 
 AHT, WITHIN, TARGET = 180.0, 20.0, 0.8
 
@@ -47,7 +48,7 @@ def _staffing(tmp: Path, times: np.ndarray, scenario: Scenario,
 def test_drill_with_concurrency_agrees_with_erlang_c_on_c_times_n_servers(tmp_path: Path) -> None:
     rate, hours = 100 / 1800, 4
     assert erlang.erlang_c_required(rate, AHT, TARGET, WITHIN) == 14  # servers: 7 agents of 2
-    times = _poisson(rate, hours * 3600.0, np.random.default_rng(0))
+    times = poisson_times(rate, hours * 3600.0, np.random.default_rng(0))
     st = _staffing(tmp_path, times, _scenario(hours, {"within": "20s", "target": TARGET}))
     social = st["tiers"][0]
     assert social["concurrency"] == 2
@@ -65,7 +66,7 @@ def test_drill_with_concurrency_agrees_with_erlang_c_on_c_times_n_servers(tmp_pa
 
 def test_drill_with_service_level_classes_scores_each_class(tmp_path: Path) -> None:
     rate, hours = 100 / 1800, 2
-    times = _poisson(rate, hours * 3600.0, np.random.default_rng(1))
+    times = poisson_times(rate, hours * 3600.0, np.random.default_rng(1))
     channels = ["email" if i % 4 == 0 else "twitter" for i in range(times.size)]
     levels = {"public": {"within": "20s", "target": TARGET},
               "private": {"within": "1h", "target": 0.9, "max_occupancy": 0.9}}

@@ -11,10 +11,16 @@ import numpy as np
 import orjson
 import pytest
 
+from bench.synthetic_run import (
+    RunFolders,
+    drill_replay,
+    make_event,
+    tiny_scenario,
+    two_second_stack,
+)
 from reports import build_results, write_outputs
 from simulator.errors import InputError
 from simulator.staffing import erlang
-from tests.reports.fixtures import make_event, tiny_scenario, two_second_stack, write_run
 
 AT = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 
@@ -40,13 +46,13 @@ def _action(
     }
 
 
-def test_two_second_stack_that_misroutes_legal_threats(tmp_path: Path) -> None:
+def test_two_second_stack_that_misroutes_legal_threats(run_folder: RunFolders) -> None:
     # 100 posts 30 s apart: i % 10 == 3 is a legal threat (10 posts: 3, 13, ..., 93), otherwise
     # i % 7 == 0 is noise (0, 7, ..., 98 minus 63 which is a legal threat: 14 posts), the
     # remaining 76 are complaints. Every post needing an answer is answered after exactly 2 s;
     # every legal threat is triaged to care tier 1 p3.
     events, actions = two_second_stack(100)
-    run = write_run(tmp_path / "run", events, actions)
+    run = run_folder(events, actions)
     r = build_results(run, tiny_scenario(), "simulate", ["drill", "simulate", "tiny.yaml"])
 
     assert r["counts"]["generated"] == 100
@@ -97,7 +103,9 @@ def test_two_second_stack_that_misroutes_legal_threats(tmp_path: Path) -> None:
     assert "10 of 10 critical" in r["findings"][0]["text"]
 
 
-def test_first_response_is_the_first_reply_or_message_after_the_post(tmp_path: Path) -> None:
+def test_first_response_is_the_first_reply_or_message_after_the_post(
+    run_folder: RunFolders,
+) -> None:
     events = [
         make_event(0, 100.0, "complaint"),
         make_event(1, 200.0, "complaint"),
@@ -114,7 +122,7 @@ def test_first_response_is_the_first_reply_or_message_after_the_post(tmp_path: P
         _action("ev-000001", "message", 260.0),  # 60 s
         _action("ev-999999", "reply", 10.0),  # matches nothing
     ]
-    run = write_run(tmp_path / "run", events, actions)
+    run = run_folder(events, actions)
     r = build_results(run, tiny_scenario(), "simulate", [])
     assert r["latency"]["first_response_s"]["count"] == 2
     assert r["latency"]["first_response_s"]["max"] == 60.0
@@ -125,7 +133,7 @@ def test_first_response_is_the_first_reply_or_message_after_the_post(tmp_path: P
     assert r["latency"]["sla_attainment"] == pytest.approx(2 / 3, abs=1e-6)
 
 
-def test_final_decision_takes_the_last_route_tier_and_priority(tmp_path: Path) -> None:
+def test_final_decision_takes_the_last_route_tier_and_priority(run_folder: RunFolders) -> None:
     events = [
         make_event(0, 0.0, "legal_threat"),
         make_event(1, 10.0, "legal_threat"),
@@ -143,7 +151,7 @@ def test_final_decision_takes_the_last_route_tier_and_priority(tmp_path: Path) -
         _action("ev-000003", "triage", 31.0, "care", 1, "p3"),
         _action("ev-000003", "ignore", 32.0),  # ignored in the end: routed none
     ]
-    run = write_run(tmp_path / "run", events, actions)
+    run = run_folder(events, actions)
     r = build_results(run, tiny_scenario(), "simulate", [])
     esc = r["escalation"]
     assert esc["correct"] == 2  # ev 0 and ev 3
@@ -155,19 +163,19 @@ def test_final_decision_takes_the_last_route_tier_and_priority(tmp_path: Path) -
     assert r["latency"]["escalation_s"]["p50"] == 35.0  # median of 40 - 0 and 50 - 20
 
 
-def test_a_critical_post_escalated_above_its_tier_counts_as_reached(tmp_path: Path) -> None:
+def test_a_critical_post_escalated_above_its_tier_counts_as_reached(run_folder: RunFolders) -> None:
     events = [make_event(0, 0.0, "legal_threat")]
     actions = [_action("ev-000000", "triage", 5.0, "legal", 4, "p1")]
-    r = build_results(write_run(tmp_path / "run", events, actions), tiny_scenario(), "simulate", [])
+    r = build_results(run_folder(events, actions), tiny_scenario(), "simulate", [])
     assert r["escalation"]["critical_recall"] == 1.0
     assert r["escalation"]["over_escalated"] == 1
 
 
-def test_staffing_against_erlang_and_the_roster(tmp_path: Path) -> None:
+def test_staffing_against_erlang_and_the_roster(run_folder: RunFolders) -> None:
     # 30 complaints in the first 15 minutes, none after; frontline has 2 agents, AHT 4 min.
     events = [make_event(i, 30.0 * i, "complaint") for i in range(30)]
     actions = [_action(f"ev-{i:06d}", "reply", 30.0 * i + 1200.0, agent="a-1") for i in range(30)]
-    r = build_results(write_run(tmp_path / "run", events, actions), tiny_scenario(), "simulate", [])
+    r = build_results(run_folder(events, actions), tiny_scenario(), "simulate", [])
     st = r["staffing"]
     assert st["interval_s"] == 900.0
     front = next(t for t in st["tiers"] if t["name"] == "frontline")
@@ -197,7 +205,7 @@ def test_staffing_against_erlang_and_the_roster(tmp_path: Path) -> None:
     assert st["shortfall_agent_hours"] == pytest.approx((sim - 2) * 0.25) and legal == 0
 
 
-def test_per_agent_scorecard_and_sentiment(tmp_path: Path) -> None:
+def test_per_agent_scorecard_and_sentiment(run_folder: RunFolders) -> None:
     events = [
         make_event(0, 0.0, "complaint", thread="th-a", sentiment=-0.8),
         make_event(1, 60.0, "complaint", thread="th-a", sentiment=-0.4),
@@ -212,7 +220,7 @@ def test_per_agent_scorecard_and_sentiment(tmp_path: Path) -> None:
         _action("ev-000001", "reply", 160.0, agent="bob"),
         _action("ev-000003", "triage", 5.0, "care", 1, "p3", agent="bob"),
     ]
-    r = build_results(write_run(tmp_path / "run", events, actions), tiny_scenario(), "simulate", [])
+    r = build_results(run_folder(events, actions), tiny_scenario(), "simulate", [])
     agents = {a["agent"]: a for a in r["agents"]}
     assert agents["ann"]["cases"] == 1 and agents["ann"]["responses"] == 1
     assert agents["ann"]["median_first_response_s"] == 120.0
@@ -225,7 +233,7 @@ def test_per_agent_scorecard_and_sentiment(tmp_path: Path) -> None:
     assert s["unanswered_threads"]["posts"] == 1 and s["threads_answered"] == 1
 
 
-def test_drill_recordings_give_counts_ingest_and_fidelity(tmp_path: Path) -> None:
+def test_drill_recordings_give_counts_ingest_and_fidelity(run_folder: RunFolders) -> None:
     from hdrh.histogram import HdrHistogram
 
     events, actions = two_second_stack(20)
@@ -238,12 +246,7 @@ def test_drill_recordings_give_counts_ingest_and_fidelity(tmp_path: Path) -> Non
     status[[4, 5]] = 500
     status[6] = 0
     replay = {
-        "speed": 60.0,
-        "volume": 1.0,
-        "target": {"profile": "reference", "base_url": "http://127.0.0.1:1"},
-        "started_at": "2026-03-14T12:00:00Z",
-        "partial": False,
-        "stopped_reason": None,
+        **drill_replay(20, [5, 10, 5]),
         "counts": {
             "generated": 20,
             "sent": 19,
@@ -266,8 +269,6 @@ def test_drill_recordings_give_counts_ingest_and_fidelity(tmp_path: Path) -> Non
             "ingest_service_ms": hist.encode().decode(),
             "schedule_lag_ms": lag.encode().decode(),
         },
-        "workers": 1,
-        "platform": {"host": "127.0.0.1", "port": 1, "secret": False},
     }
     sends = {
         "intended_s": np.arange(20) * 0.5,
@@ -276,7 +277,7 @@ def test_drill_recordings_give_counts_ingest_and_fidelity(tmp_path: Path) -> Non
         "service_ms": np.full(20, 2.5),
         "status": status,
     }
-    run = write_run(tmp_path / "run", events, actions, replay, sends)
+    run = run_folder(events, actions, replay, sends)
     r = build_results(run, tiny_scenario(), "drill", ["drill", "tiny.yaml"])
     c = r["counts"]
     assert (c["generated"], c["sent"], c["accepted"], c["failed"], c["unsent"]) == (
@@ -300,9 +301,9 @@ def test_drill_recordings_give_counts_ingest_and_fidelity(tmp_path: Path) -> Non
     assert gates["ingest_p99"]["threshold"] == 500.0 and gates["ingest_p99"]["passed"]
 
 
-def test_write_outputs_writes_results_and_report(tmp_path: Path) -> None:
+def test_write_outputs_writes_results_and_report(run_folder: RunFolders) -> None:
     events, actions = two_second_stack(30)
-    run = write_run(tmp_path / "run", events, actions)
+    run = run_folder(events, actions)
     results = write_outputs(run, tiny_scenario(), "simulate", ["drill", "simulate"], AT)
     stored = orjson.loads((run / "results.json").read_bytes())
     assert stored["generated_at"] == "2026-03-14T12:00:00+00:00"
@@ -347,8 +348,8 @@ def test_an_event_without_id_is_an_input_error(tmp_path: Path) -> None:
         build_results(run, tiny_scenario(), "simulate", [])
 
 
-def test_an_empty_run_has_no_figures_but_does_not_crash(tmp_path: Path) -> None:
-    run = write_run(tmp_path / "run", [], [])
+def test_an_empty_run_has_no_figures_but_does_not_crash(run_folder: RunFolders) -> None:
+    run = run_folder([], [])
     r = build_results(run, tiny_scenario(), "simulate", [])
     assert r["counts"]["generated"] == 0
     assert r["latency"]["first_response_s"]["p90"] is None
@@ -357,7 +358,7 @@ def test_an_empty_run_has_no_figures_but_does_not_crash(tmp_path: Path) -> None:
     assert math.isclose(r["staffing"]["shortfall_agent_hours"], 0.0)
 
 
-def test_arrow_and_orjson_loaders_agree(tmp_path: Path) -> None:
+def test_arrow_and_orjson_loaders_agree(run_folder: RunFolders) -> None:
     from simulator.runfolder import read_columns
 
     events, actions = two_second_stack(50)
@@ -366,12 +367,12 @@ def test_arrow_and_orjson_loaders_agree(tmp_path: Path) -> None:
     events[5]["labels"]["expected"] = {"route": None, "respond": False}
     actions.append(_action("ev-999999", "reply", 5.0, agent="ghost"))
     actions.append(_action("ev-000001", "escalate", 40.0, tier=3))
-    fast_events, fast_actions = read_columns(write_run(tmp_path / "run", events, actions))
+    fast_events, fast_actions = read_columns(run_folder(events, actions))
     # a tier written as 1.0 (pyarrow reads only integers there): the line parser reads both
     expected = next(e["labels"]["expected"] for e in events if "tier" in e["labels"]["expected"])
     expected["tier"] = float(expected["tier"])
     actions[-1]["tier"] = 3.0
-    slow_events, slow_actions = read_columns(write_run(tmp_path / "slow", events, actions))
+    slow_events, slow_actions = read_columns(run_folder(events, actions, name="slow"))
 
     def decoded(cat: Any) -> list[str]:
         return [cat.names[c] for c in cat.codes]
@@ -392,19 +393,21 @@ def test_arrow_and_orjson_loaders_agree(tmp_path: Path) -> None:
     np.testing.assert_array_equal(fast_actions.at, slow_actions.at)
 
 
-def test_a_field_of_the_wrong_type_falls_back_to_the_line_naming_reader(tmp_path: Path) -> None:
+def test_a_field_of_the_wrong_type_falls_back_to_the_line_naming_reader(
+    run_folder: RunFolders,
+) -> None:
     events, actions = two_second_stack(10)
     events[2]["labels"]["expected"]["tier"] = "three"
-    run = write_run(tmp_path / "run", events, actions)
+    run = run_folder(events, actions)
     with pytest.raises(InputError, match=r"events.jsonl: line 3 must be an event as in DESIGN"):
         build_results(run, tiny_scenario(), "simulate", [])
 
 
-def test_a_short_last_interval_uses_its_real_length(tmp_path: Path) -> None:
+def test_a_short_last_interval_uses_its_real_length(run_folder: RunFolders) -> None:
     # 25 minutes: intervals [0, 15m) and [15m, 25m); 40 complaints in the second one.
     events = [make_event(i, 900.0 + 15.0 * i, "complaint") for i in range(40)]
     r = build_results(
-        write_run(tmp_path / "run", events, []), tiny_scenario(duration="25m"), "simulate", []
+        run_folder(events, []), tiny_scenario(duration="25m"), "simulate", []
     )
     front = next(t for t in r["staffing"]["tiers"] if t["name"] == "frontline")
     last = front["intervals"][-1]

@@ -13,7 +13,7 @@ from reports import build_results
 from reports.report import render_html
 from run_drill import main
 from simulator.scenario.models import load_scenario
-from tests.reports.fixtures import _drill, _poisson, _scenario
+from tests.reports.staffing_runs import poisson_times, staffed_scenario, staffing_run
 
 H = 3600.0
 OUTAGE = Path(__file__).resolve().parents[2] / "scenarios" / "payment-outage.yaml"
@@ -44,9 +44,9 @@ def _check_block(staffing: dict[str, Any], duration: float) -> dict[str, Any]:
 
 def test_drill_report_shows_the_plan_beside_the_roster(tmp_path: Path) -> None:
     hours = 6
-    scenario = _scenario(hours, agents=10)
-    times = _poisson(100 / 1800, hours * H, np.random.default_rng(1))
-    run = _drill(tmp_path / "run", times)
+    scenario = staffed_scenario(hours, agents=10)
+    times = poisson_times(100 / 1800, hours * H, np.random.default_rng(1))
+    run = staffing_run(tmp_path / "run", times)
     # a hand-built drill folder has no replay recordings: "simulate" mode reads it, and
     # without team.json its staffing is the drill's (a search over its own posts)
     results = build_results(run, scenario, "simulate", [])

@@ -10,28 +10,11 @@ from typing import Any
 
 import pytest
 
+from bench.synthetic_run import RunFolders, make_event, tiny_scenario, two_second_stack
 from reports import build_results, render_report
-from tests.reports.fixtures import (
-    _drill_run,
-    make_event,
-    tiny_scenario,
-    two_second_stack,
-    write_run,
-)
 
 AT = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SECTIONS = (
     "verdict",
     "storm",
@@ -48,7 +31,7 @@ ATTRIBUTE = '"><img src=x onerror="window.__pwned = 2">'
 HANDLE = '<b onmouseover="window.__pwned=3">agent</b>'
 
 
-def _hostile_run(tmp_path: Path) -> Path:
+def _hostile_run(run_folder: RunFolders) -> Path:
     """The two-second stack plus posts and names carrying HTML and script."""
     events, actions = two_second_stack(60)
     events.append(
@@ -72,15 +55,17 @@ def _hostile_run(tmp_path: Path) -> Path:
             "at": 1801.0,
         }
     )
-    return write_run(tmp_path / "hostile", events, actions)
+    return run_folder(events, actions, name="hostile")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    from tests.browser import launch
+
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch(pw)
         yield chromium
         chromium.close()
 
@@ -107,9 +92,9 @@ def _open(browser: Any, report: Path, shot: str) -> tuple[Any, list[str]]:
 
 @pytest.mark.browser
 def test_drill_report_in_chromium_has_every_section_and_no_errors(
-    tmp_path: Path, browser: Any
+    run_folder: RunFolders, browser: Any
 ) -> None:
-    run = _drill_run(tmp_path)
+    run = run_folder.drill()
     results = build_results(
         run, tiny_scenario(), "drill", ["drill", "scenarios/tiny.yaml", "--speed", "60"]
     )
@@ -136,8 +121,8 @@ def test_drill_report_in_chromium_has_every_section_and_no_errors(
 
 
 @pytest.mark.browser
-def test_synthetic_html_and_script_stay_inert(tmp_path: Path, browser: Any) -> None:
-    run = _hostile_run(tmp_path)
+def test_synthetic_html_and_script_stay_inert(run_folder: RunFolders, browser: Any) -> None:
+    run = _hostile_run(run_folder)
     results = build_results(
         run, tiny_scenario(), "simulate", ["drill", "simulate", "<script>x</script>"]
     )
@@ -154,8 +139,8 @@ def test_synthetic_html_and_script_stay_inert(tmp_path: Path, browser: Any) -> N
     page.close()
 
 
-def test_report_is_self_contained_and_reproducible(tmp_path: Path) -> None:
-    run = _drill_run(tmp_path)
+def test_report_is_self_contained_and_reproducible(run_folder: RunFolders) -> None:
+    run = run_folder.drill()
     results = build_results(run, tiny_scenario(), "drill", ["drill"])
     first = render_report(results, run, AT).read_bytes()
     second = render_report(results, run, AT).read_bytes()
@@ -171,9 +156,9 @@ def test_report_is_self_contained_and_reproducible(tmp_path: Path) -> None:
     assert "@media print" in html
 
 
-def test_simulate_report_shows_the_team_model(tmp_path: Path) -> None:
+def test_simulate_report_shows_the_team_model(run_folder: RunFolders) -> None:
     events, actions = two_second_stack(40)
-    run = write_run(tmp_path / "sim", events, actions)
+    run = run_folder(events, actions, name="sim")
     (run / "team.json").write_text(
         '{"tiers": [{"name": "frontline", "p_wait": 0.25, "asa_s": 42.0, "service_level": 0.93,'
         ' "abandon_rate": 0.01, "occupancy": 0.71}], "intervals": [], "abandoned": 1,'

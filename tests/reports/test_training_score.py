@@ -12,13 +12,13 @@ import orjson
 import pytest
 import yaml
 
+from bench.synthetic_run import RunFolders, make_event, tiny_scenario
 from load.live import request_debrief
 from load.live_plan import load_plan, plan_yaml
 from reports.charts import place_labels
 from reports.debrief_chart import hold_spans
 from reports.results import build_results
 from simulator.errors import InputError
-from tests.reports.fixtures import make_event, tiny_scenario, write_run
 
 ROOT = Path(__file__).resolve().parents[2]
 END_S = 3600.0
@@ -30,7 +30,7 @@ def _act(eid: str, action: str, at: float, agent: str, route: str | None = None,
             "priority": priority, "agent": agent, "text": "", "at": at}
 
 
-def _training_run(tmp_path: Path, live: bool = True) -> Path:
+def _training_run(run_folder: RunFolders, live: bool = True) -> Path:
     """Seven posts; triage misroutes two; Ana, Ben and a simulated agent act (see each line)."""
     intents = ["legal_threat", "complaint", "complaint", "complaint", "legal_threat",
                "complaint", "complaint", "noise"]
@@ -53,7 +53,7 @@ def _training_run(tmp_path: Path, live: bool = True) -> Path:
         _act(ids[4], "reply", 2040, "a-01", "legal", 3, "p1"),  # late, but simulated
         _act(ids[4], "close", 2050, "a-01", "legal", 3, "p1"),
     ]
-    run = write_run(tmp_path / "run", events, actions)
+    run = run_folder(events, actions)
     if live:
         (run / "live.json").write_bytes(orjson.dumps(
             {"live": True, "timeline": [{"kind": "start", "t": 0.0},
@@ -62,8 +62,8 @@ def _training_run(tmp_path: Path, live: bool = True) -> Path:
 
 
 def test_trainees_are_scored_on_their_own_decisions_and_triage_on_its_own(
-        tmp_path: Path) -> None:
-    results = build_results(_training_run(tmp_path), tiny_scenario(), "simulate", [])
+        run_folder: RunFolders) -> None:
+    results = build_results(_training_run(run_folder), tiny_scenario(), "simulate", [])
     d = results["debrief"]
     rows = {r["agent"]: r for r in d["trainees"]}
     assert set(rows) == {"Ana", "Ben"}
@@ -84,8 +84,8 @@ def test_trainees_are_scored_on_their_own_decisions_and_triage_on_its_own(
                        ("ev-000006", None, 2.0)]
 
 
-def test_a_bot_that_names_its_agents_gets_no_debrief(tmp_path: Path) -> None:
-    run = _training_run(tmp_path, live=False)
+def test_a_bot_that_names_its_agents_gets_no_debrief(run_folder: RunFolders) -> None:
+    run = _training_run(run_folder, live=False)
     results = build_results(run, tiny_scenario(), "simulate", [])
     assert results["debrief"] is None
     assert {a["agent"] for a in results["agents"]} >= {"Ana", "Ben"}  # still scored as agents

@@ -95,6 +95,8 @@ def _join(parts: list[Any]) -> str:
             out += f"[{part}]"
         elif str(part).startswith("["):
             out += str(part)
+        elif not str(part).isprintable() or any(c.isspace() for c in str(part)):
+            out += f"[{str(part)!r}]"  # a key with a newline must not break the one line
         else:
             out += ("." if out else "") + str(part)
     return out

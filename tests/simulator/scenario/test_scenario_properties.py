@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -83,3 +84,12 @@ def test_any_bytes_load_or_raise_input_error(tmp_path: Path, raw: bytes) -> None
         load_scenario(path)
     except InputError as err:
         assert "prop.yaml" in str(err) and "\n" not in str(err)
+
+
+def test_a_key_with_a_newline_is_named_on_one_line(tmp_path: Path) -> None:
+    """Found by the property above: ``channels: {"\\n": null}`` once broke the line."""
+    data = copy.deepcopy(SMOKE)
+    data["channels"] = {"\n": None}
+    _load(tmp_path, data)
+    with pytest.raises(InputError, match=r"channels\['\\n'\] must be a number"):
+        load_scenario(tmp_path / "prop.yaml")

@@ -1,4 +1,4 @@
-"""Reading a run folder with pyarrow's multithreaded JSON reader, straight to columns.
+"""Reading a run folder with pyarrow's JSON reader (one thread), straight to columns.
 
 One explicit schema per file (``EVENT_SCHEMA``: every field of DESIGN.md section 5 an
 ``EventTable`` holds, plus ``id``; ``ACTION_SCHEMA``); a reader asks for the part it needs
@@ -34,7 +34,9 @@ __all__ = [
     "ArrowStrings", "actions_columns", "event_ids", "event_table", "events_columns", "read_file",
 ]
 
-BLOCK_BYTES = 16 << 20  # pyarrow parses blocks of this size in parallel
+BLOCK_BYTES = 16 << 20  # pyarrow parses blocks of this size
+# one thread: the same CPU as several, less memory, and no contention with a drill's other
+# processes on a small machine (bench/generate.py, measured side by side)
 T = TypeVar("T")
 _AN_EVENT = "an event as in DESIGN.md section 5"
 
@@ -142,7 +144,7 @@ def _read_table(path: Path, schema: Any) -> Any:
     try:
         return pj.read_json(
             path,
-            read_options=pj.ReadOptions(block_size=BLOCK_BYTES),
+            read_options=pj.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
             parse_options=pj.ParseOptions(
                 explicit_schema=schema, unexpected_field_behavior="ignore"
             ),
